@@ -1,0 +1,38 @@
+#!/bin/bash
+# Build every prefix of the series (base+1 .. HEAD) in build/linux, one after the
+# other in the same object directory, so each step is an incremental build: the
+# kernel Image, the uAPI headers and the iommu selftests against them. The tree is
+# returned to where it was. Result: build/results/bisect.tap.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+RES=$BUILD/results
+mkdir -p "$RES"
+cd "$TREE"
+[ -z "$(git status --porcelain)" ] || die "commit your changes in $TREE before 'make bisect'"
+orig=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
+trap 'git -C "$TREE" checkout -q "$orig"' EXIT
+mapfile -t commits < <(git rev-list --reverse base..HEAD)
+t0=$(date +%s)
+{
+	echo "# suite: bisect"
+	i=0
+	for c in "${commits[@]}"; do
+		i=$((i + 1))
+		subj=$(git log -1 --format=%s "$c")
+		git checkout -q --detach "$c"
+		log "bisect $i/${#commits[@]}: $subj" 
+		if "$ROOT/scripts/build-kernel.sh" >"$RES/bisect-$i.log" 2>&1 &&
+			"$ROOT/scripts/build-guest-progs.sh" >>"$RES/bisect-$i.log" 2>&1; then
+			echo "ok $i - builds: $subj"
+		else
+			echo "not ok $i - builds: $subj"
+			grep -E 'error|ERROR' "$RES/bisect-$i.log" | head -10 | sed 's/^/# /' || true
+		fi
+	done
+	echo "1..$i"
+} >"$RES/bisect.tap.new"
+sed -i "1s/.*/# suite: bisect secs=$(($(date +%s) - t0))/" "$RES/bisect.tap.new"
+mv "$RES/bisect.tap.new" "$RES/bisect.tap"
+cat "$RES/bisect.tap" >&2
+! grep -q '^not ok' "$RES/bisect.tap"

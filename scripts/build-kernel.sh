@@ -1,0 +1,39 @@
+#!/bin/bash
+# Cross-build the arm64 test kernel: allnoconfig + config/test.config, verify every
+# requested option, build Image, install uAPI headers.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ -d "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree' first"
+mkdir -p "$OBJ" "$CCACHE_DIR"
+FRAG=$ROOT/config/test.config
+EXTRA_FRAGS=${EXTRA_FRAGS:-}
+
+# Regenerate .config only when the fragment (or the Kconfig files) changed, so that
+# incremental builds stay incremental.
+stamp=$OBJ/.fragment.sha
+want=$(cat "$FRAG" $EXTRA_FRAGS | sha256sum | cut -d' ' -f1)
+if [ ! -f "$OBJ/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	log "configuring: allnoconfig + $(basename "$FRAG") $EXTRA_FRAGS"
+	(cd "$TREE" && KCONFIG_CONFIG="$OBJ/.config" ARCH=arm64 \
+		scripts/kconfig/merge_config.sh -n -O "$OBJ" "$FRAG" $EXTRA_FRAGS >"$OBJ/merge_config.log" 2>&1) ||
+		{ tail -20 "$OBJ/merge_config.log"; die "merge_config.sh failed"; }
+	echo "$want" >"$stamp"
+else
+	kmake olddefconfig >/dev/null
+fi
+
+# Every option the fragment asks for must really be =y.
+missing=$(grep -h '^CONFIG_[A-Z0-9_]*=y' "$FRAG" $EXTRA_FRAGS | cut -d= -f1 | sort -u |
+	while read -r opt; do grep -qx "$opt=y" "$OBJ/.config" || echo "$opt"; done)
+[ -z "$missing" ] || die "requested options did not end up =y (missing dependency?): $(echo $missing)"
+log "config verified: $(grep -c '^CONFIG_[A-Z0-9_]*=y' "$FRAG") requested options are =y"
+
+log "building Image (ccache in $CCACHE_DIR, -j$JOBS)"
+run_logged "$OBJ/build.log" kmake Image || die "kernel build failed (log: $OBJ/build.log)"
+grep -E 'warning:' "$OBJ/build.log" >&2 || true
+[ -f "$OBJ/arch/arm64/boot/Image" ] || die "no Image produced"
+
+log "installing uAPI headers into $HDR"
+kmake headers_install INSTALL_HDR_PATH="$HDR" >/dev/null
+log "kernel ready: $OBJ/arch/arm64/boot/Image"
