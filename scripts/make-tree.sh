@@ -37,7 +37,7 @@ if [ -n "$n" ]; then
 fi
 git init -q -b master
 git config core.abbrev 12
-git add -A
+git add -A -f
 GIT_AUTHOR_NAME="$GIT_COMMITTER_NAME" GIT_AUTHOR_EMAIL="$GIT_COMMITTER_EMAIL" \
 	GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
 	git commit -q -m "Base: Debian $BASE_PACKAGE $have_version" \
