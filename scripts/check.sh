@@ -18,6 +18,7 @@ fi
 "$ROOT/scripts/build-kernel.sh"
 "$ROOT/scripts/build-guest-progs.sh"
 "$ROOT/scripts/pack-initramfs.sh"
+"$ROOT/scripts/make-iort-override.sh"
 t_boot=$(date +%s)
 "$ROOT/scripts/boot-vm.sh" check "$RES/console.log" || true
 # The suites every run must report; the guest's own list adds whatever is in it.

@@ -17,6 +17,14 @@ for t in iommufd iommufd_fail_nth; do
 	cp "$SELFTESTS/$t" "$R/tests/"
 done
 cp "$SELFTESTS"/tools/* "$R/tests/" 2>/dev/null || true
-(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out.tmp"
+# An ACPI table upgrade (scripts/make-iort-override.sh) must come first, as an
+# uncompressed cpio; the kernel unpacks the concatenated archives in order.
+override=$BUILD/iort-override.cpio
+{
+	if [ -f "$override" ]; then cat "$override"; fi
+	(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1
+} >"$out.tmp"
 mv "$out.tmp" "$out"
-log "initramfs: $out ($(du -h "$out" | cut -f1))"
+note=
+if [ -f "$override" ]; then note=", IORT override prepended"; fi
+log "initramfs: $out ($(du -h "$out" | cut -f1)$note)"

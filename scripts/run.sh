@@ -8,6 +8,7 @@ set -euo pipefail
 "$ROOT/scripts/build-kernel.sh"
 "$ROOT/scripts/build-guest-progs.sh"
 "$ROOT/scripts/pack-initramfs.sh"
+"$ROOT/scripts/make-iort-override.sh"
 out=$BUILD/run.log
 "$ROOT/scripts/boot-vm.sh" run "$out"
 echo
