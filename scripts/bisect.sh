@@ -21,8 +21,10 @@ t0=$(date +%s)
 		i=$((i + 1))
 		subj=$(git log -1 --format=%s "$c")
 		git checkout -q --detach "$c"
+		# Each prefix gets its own Kconfig: apply the fragment again
+		rm -f "$OBJ/.fragment.sha"
 		log "bisect $i/${#commits[@]}: $subj" 
-		if "$ROOT/scripts/build-kernel.sh" >"$RES/bisect-$i.log" 2>&1 &&
+		if ALLOW_UNDEFINED_OPTIONS=1 "$ROOT/scripts/build-kernel.sh" >"$RES/bisect-$i.log" 2>&1 &&
 			"$ROOT/scripts/build-guest-progs.sh" >>"$RES/bisect-$i.log" 2>&1; then
 			echo "ok $i - builds: $subj"
 		else
