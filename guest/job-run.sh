@@ -23,6 +23,10 @@ echo
 echo "=== /dev/iommu and /dev/vfio/devices"
 ls -l /dev/iommu /dev/vfio/devices/ 2>&1 | sed 's/^/  /'
 echo "@@@ END show:smmu rc=0 secs=0"
-for t in /tests/demo-*; do
-	[ -x "$t" ] && suite demo "$(basename "$t")" 600 "$t"
+# The VMM-style client: both edu devices through VFIO cdev + iommufd, one shared
+# stage-2, a vIOMMU per SMMU (try the existing one, EINVAL, allocate another),
+# guest stage-1 tables in memory, DMA through S1 then S2, a TLBI through the vIOMMU
+# and a shared stage-2 remap seen by both SMMUs.
+for t in bringup dma_s1_s2 s1_remap_tlbi shared_s2_remap; do
+	suite demo "vmm-$t" 600 /tests/e2e-smmu-nested -t "$t"
 done

@@ -12,7 +12,9 @@
  *   - a "guest" stage-1 per device (CD + 3-level page tables) built inside
  *     guest RAM, installed through a vSTE (nested HWPT on the vIOMMU),
  *   - DMA from the edu devices through S1 then S2, guest TLB/CD invalidation
- *     through the vIOMMUs, and a stage-2 remap that must reach both SMMUs.
+ *     through the vIOMMUs, and a stage-2 remap that must reach both SMMUs,
+ *   - the live STEs read back through /dev/mem (VMIDs, shared S2TTB), and a
+ *     stage-2 remap racing vIOMMU alloc/destroy in a second thread.
  *
  * The fixture setup does the VMM bring-up (steps 1-6) again for every test (the
  * harness forks per test), the teardown undoes it in order (step 12).
@@ -29,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -162,6 +165,29 @@
 
 #define MAX_EDU			8
 
+/* SMMUv3 registers and tables as the hardware sees them (read via /dev/mem) */
+#define SMMU_NAME_PREFIX	"smmu3."	/* iommu sysfs name: "smmu3.%pa" */
+#define SMMU_REG_MAP_SIZE	0x10000ULL	/* register page 0 */
+#define SMMU_STRTAB_BASE	0x80
+#define SMMU_STRTAB_BASE_CFG	0x88
+#define STRTAB_BASE_ADDR_MASK	0x000fffffffffffc0ULL	/* [51:6] */
+#define STRTAB_CFG_LOG2SIZE(r)	((r) & 0x3f)
+#define STRTAB_CFG_SPLIT(r)	(((r) >> 6) & 0x1f)
+#define STRTAB_CFG_FMT(r)	(((r) >> 16) & 0x3)
+#define STRTAB_FMT_LINEAR	0
+#define STRTAB_FMT_2LVL		1
+#define STRTAB_L1_SPAN(x)	((x) & 0x1f)
+#define STRTAB_L1_L2PTR_MASK	0x000fffffffffffc0ULL	/* [51:6] */
+#define STE_SIZE		64
+#define STE_0_CFG(w0)		(((w0) >> 1) & 7)
+#define STE_CFG_NESTED		7ULL
+#define STE_2_S2VMID(w2)	((w2) & 0xffff)
+#define STE_3_S2TTB_MASK	0x000ffffffffffff0ULL	/* [51:4] */
+
+/* s2_invalidation_races_viommu_churn */
+#define CHURN_ROUNDS		5
+#define CHURN_MAX_CYCLES	100000	/* safety bound; normally stopped */
+
 /* ------------------------------------------------------------------------ */
 /* Small helpers without harness state                                      */
 /* ------------------------------------------------------------------------ */
@@ -262,6 +288,24 @@ struct edu_dev {
 	uint64_t cd_ipa;
 };
 
+/* Background vIOMMU alloc/destroy (a pthread: same iommufd, same S2). */
+struct viommu_churn {
+	int iommufd;
+	uint32_t dev_id;	/* device whose SMMU gets the vIOMMUs */
+	uint32_t s2_id;
+	unsigned int max_cycles;
+	int stop;		/* set by the main thread (__atomic) */
+	int started;		/* first alloc attempted (__atomic) */
+	unsigned int cycles;	/* alloc + destroy both ok (__atomic) */
+	unsigned int allocs;	/* successful allocs */
+	unsigned int destroys;	/* successful destroys */
+	unsigned int alloc_fail;
+	unsigned int destroy_fail;
+	int alloc_err;		/* -errno of the (first) failure */
+	int destroy_err;
+	uint32_t leaked_id;	/* vIOMMU whose destroy failed, 0 if none */
+};
+
 FIXTURE(smmu_nested)
 {
 	int iommufd;
@@ -271,6 +315,15 @@ FIXTURE(smmu_nested)
 	uint32_t ioas_id;
 	uint32_t s2_id;
 	uint32_t vdev_id;	/* vDEVICE left by a test, 0 if none */
+	/* A third vIOMMU and its objects, left by a test (0 / false if none). */
+	uint32_t extra_viommu_id;
+	uint32_t extra_nested_id;	/* nested HWPT on it */
+	bool extra_dev_id_set;		/* SET_DEV_ID(extra, dev[extra_dev], VSID) */
+	int extra_dev;
+	/* Background vIOMMU churn thread, joined by the teardown if still running. */
+	struct viommu_churn churn;
+	pthread_t churn_thread;
+	bool churn_running;
 };
 
 typedef FIXTURE_DATA(smmu_nested) fixture_t;
@@ -724,6 +777,258 @@ static int find_edu_devices(struct edu_dev *out, int max)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Live SMMU tables through /dev/mem (read-only)                            */
+/* ------------------------------------------------------------------------ */
+
+/* The PCI RID "dddd:bb:dd.f" -> (bus << 8) | (dev << 3) | fn. */
+static int bdf_to_sid(const char *bdf, uint32_t *sid)
+{
+	unsigned int dom, bus, dev, fn;
+	char tail;
+
+	if (sscanf(bdf, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn, &tail) != 4)
+		return -1;
+	if (bus > 0xff || dev > 0x1f || fn > 7)
+		return -1;
+	*sid = (bus << 8) | (dev << 3) | fn;
+	return 0;
+}
+
+/* iommu sysfs name "smmu3.0x<hex>" -> MMIO base. */
+static int smmu_name_to_base(const char *name, uint64_t *base)
+{
+	size_t plen = strlen(SMMU_NAME_PREFIX);
+	char *end;
+
+	if (strncmp(name, SMMU_NAME_PREFIX, plen) || strncmp(name + plen, "0x", 2))
+		return -1;
+	errno = 0;
+	*base = strtoull(name + plen, &end, 16);
+	if (errno || end == name + plen || *end || !*base)
+		return -1;
+	return 0;
+}
+
+/*
+ * Read @n 64-bit little-endian words of physical memory at @pa (must not cross
+ * a page) through a read-only MAP_SHARED mapping of /dev/mem.
+ */
+static void devmem_read64(struct __test_metadata *_metadata, int memfd,
+			  uint64_t pa, uint64_t *out, unsigned int n)
+{
+	uint64_t pgsz = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page = pa & ~(pgsz - 1);
+	const volatile uint64_t *w;
+	void *map;
+
+	ASSERT_EQ(0ULL, pa & 7);
+	ASSERT_LE(pa - page + n * 8ULL, pgsz) {
+		TH_LOG("PA 0x%llx + %u words crosses a %llu-byte page",
+		       (unsigned long long)pa, n, (unsigned long long)pgsz);
+	}
+	map = mmap(NULL, pgsz, PROT_READ, MAP_SHARED, memfd, (off_t)page);
+	ASSERT_NE(MAP_FAILED, map) {
+		TH_LOG("mmap /dev/mem at PA 0x%llx: %s", (unsigned long long)page,
+		       strerror(errno));
+	}
+	w = (const volatile uint64_t *)((uint8_t *)map + (pa - page));
+	for (unsigned int i = 0; i < n; i++)
+		out[i] = le64toh(w[i]);
+	munmap(map, pgsz);
+}
+
+/*
+ * The STE the SMMU of device @d uses for it right now: SMMU base from the sysfs
+ * name, STRTAB_BASE(_CFG) from its registers, StreamID = PCI RID, then a
+ * linear or 2-level stream table walk in RAM. Prints every step.
+ */
+static void ste_read(struct __test_metadata *_metadata, fixture_t *self, int d,
+		     uint64_t ste[8])
+{
+	struct edu_dev *dev = &self->dev[d];
+	uint64_t pgsz = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t smmu_base, strtab, ste_pa;
+	uint32_t sid, lo, hi, cfg, fmt, split, log2size;
+	const volatile uint32_t *regs;
+	void *map;
+	int memfd;
+
+	ASSERT_EQ(0, bdf_to_sid(dev->bdf, &sid)) {
+		TH_LOG("dev%d: cannot parse BDF '%s'", d, dev->bdf);
+	}
+	ASSERT_EQ(0, smmu_name_to_base(dev->smmu, &smmu_base)) {
+		TH_LOG("dev%d: cannot parse SMMU base from iommu name '%s' (want smmu3.0x<hex>)",
+		       d, dev->smmu);
+	}
+	ASSERT_EQ(0ULL, smmu_base & (pgsz - 1)) {
+		TH_LOG("dev%d: SMMU base 0x%llx not aligned to the %llu-byte page",
+		       d, (unsigned long long)smmu_base, (unsigned long long)pgsz);
+	}
+	memfd = open("/dev/mem", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, memfd) {
+		TH_LOG("open /dev/mem: %s (need CONFIG_DEVMEM, no STRICT_DEVMEM, no lockdown)",
+		       strerror(errno));
+	}
+
+	map = mmap(NULL, SMMU_REG_MAP_SIZE, PROT_READ, MAP_SHARED, memfd, (off_t)smmu_base);
+	ASSERT_NE(MAP_FAILED, map) {
+		TH_LOG("mmap /dev/mem SMMU registers at 0x%llx: %s",
+		       (unsigned long long)smmu_base, strerror(errno));
+	}
+	regs = map;
+	/* 32-bit reads: STRTAB_BASE as two halves, then STRTAB_BASE_CFG */
+	lo = regs[SMMU_STRTAB_BASE / 4];
+	hi = regs[SMMU_STRTAB_BASE / 4 + 1];
+	cfg = regs[SMMU_STRTAB_BASE_CFG / 4];
+	munmap(map, SMMU_REG_MAP_SIZE);
+
+	strtab = (((uint64_t)hi << 32) | lo) & STRTAB_BASE_ADDR_MASK;
+	fmt = STRTAB_CFG_FMT(cfg);
+	split = STRTAB_CFG_SPLIT(cfg);
+	log2size = STRTAB_CFG_LOG2SIZE(cfg);
+	note("dev%d: %s: MMIO 0x%llx STRTAB_BASE 0x%08x%08x (table PA 0x%llx) STRTAB_BASE_CFG 0x%08x: FMT %u (%s) LOG2SIZE %u SPLIT %u; %s -> SID 0x%x",
+	     d, dev->smmu, (unsigned long long)smmu_base, hi, lo,
+	     (unsigned long long)strtab, cfg, fmt,
+	     fmt == STRTAB_FMT_LINEAR ? "linear" : fmt == STRTAB_FMT_2LVL ? "2-level" : "?",
+	     log2size, split, dev->bdf, sid);
+	ASSERT_NE(0ULL, strtab) {
+		TH_LOG("dev%d: STRTAB_BASE address is 0 (registers not readable?)", d);
+	}
+	ASSERT_LT((uint64_t)sid, 1ULL << log2size) {
+		TH_LOG("dev%d: SID 0x%x beyond the stream table (LOG2SIZE %u)", d, sid, log2size);
+	}
+
+	if (fmt == STRTAB_FMT_LINEAR) {
+		ste_pa = strtab + (uint64_t)sid * STE_SIZE;
+	} else if (fmt == STRTAB_FMT_2LVL) {
+		uint64_t l1_pa, l1, l2, idx;
+		unsigned int span;
+
+		ASSERT_TRUE(split >= 1 && split <= log2size) {
+			TH_LOG("dev%d: 2-level stream table with SPLIT %u, LOG2SIZE %u",
+			       d, split, log2size);
+		}
+		l1_pa = strtab + (uint64_t)(sid >> split) * 8;
+		devmem_read64(_metadata, memfd, l1_pa, &l1, 1);
+		span = STRTAB_L1_SPAN(l1);
+		l2 = l1 & STRTAB_L1_L2PTR_MASK;
+		idx = sid & ((1U << split) - 1);
+		note("dev%d: L1 descriptor [%u] @PA 0x%llx = 0x%016llx: SPAN %u, L2 @PA 0x%llx, index %llu",
+		     d, sid >> split, (unsigned long long)l1_pa, (unsigned long long)l1,
+		     span, (unsigned long long)l2, (unsigned long long)idx);
+		ASSERT_TRUE(span != 0 && l2 != 0) {
+			TH_LOG("dev%d: L1 descriptor for SID 0x%x is invalid (0x%016llx)",
+			       d, sid, (unsigned long long)l1);
+		}
+		ASSERT_LT(idx, 1ULL << (span - 1)) {
+			TH_LOG("dev%d: SID 0x%x index %llu beyond the L2 span %u",
+			       d, sid, (unsigned long long)idx, span);
+		}
+		ste_pa = l2 + idx * STE_SIZE;
+	} else {
+		ASSERT_TRUE(false) {
+			TH_LOG("dev%d: STRTAB_BASE_CFG 0x%08x has unexpected FMT %u: cannot locate the STE",
+			       d, cfg, fmt);
+		}
+		return;
+	}
+	devmem_read64(_metadata, memfd, ste_pa, ste, 8);
+	close(memfd);
+	note("dev%d: STE @PA 0x%llx: %016llx %016llx %016llx %016llx %016llx %016llx %016llx %016llx",
+	     d, (unsigned long long)ste_pa,
+	     (unsigned long long)ste[0], (unsigned long long)ste[1],
+	     (unsigned long long)ste[2], (unsigned long long)ste[3],
+	     (unsigned long long)ste[4], (unsigned long long)ste[5],
+	     (unsigned long long)ste[6], (unsigned long long)ste[7]);
+	note("dev%d: STE: V %llu Config %llu S1ContextPtr 0x%llx S2VMID %llu S2TTB 0x%llx",
+	     d, (unsigned long long)(ste[0] & STE_0_V),
+	     (unsigned long long)STE_0_CFG(ste[0]),
+	     (unsigned long long)(ste[0] & STE_0_S1CTXPTR_MASK),
+	     (unsigned long long)STE_2_S2VMID(ste[2]),
+	     (unsigned long long)(ste[3] & STE_3_S2TTB_MASK));
+}
+
+/*
+ * Checks on a STE of a device attached to a nested HWPT whose vSTE points at
+ * the device's CD (which also proves we found the right STE). Returns the VMID.
+ */
+static uint16_t ste_check_nested(struct __test_metadata *_metadata, fixture_t *self,
+				 int d, const uint64_t ste[8])
+{
+	ASSERT_EQ(STE_0_V, ste[0] & STE_0_V) {
+		TH_LOG("dev%d: STE not valid", d);
+	}
+	ASSERT_EQ(self->dev[d].cd_ipa, ste[0] & STE_0_S1CTXPTR_MASK) {
+		TH_LOG("dev%d: STE S1ContextPtr is not the guest CD IPA: wrong STE (SID mapping not RID?)",
+		       d);
+	}
+	ASSERT_EQ(STE_CFG_NESTED, STE_0_CFG(ste[0])) {
+		TH_LOG("dev%d: STE Config %llu, want %llu (nested)", d,
+		       (unsigned long long)STE_0_CFG(ste[0]), (unsigned long long)STE_CFG_NESTED);
+	}
+	ASSERT_NE(0ULL, STE_2_S2VMID(ste[2])) {
+		TH_LOG("dev%d: nested STE with VMID 0 (reserved for bypass)", d);
+	}
+	ASSERT_NE(0ULL, ste[3] & STE_3_S2TTB_MASK) {
+		TH_LOG("dev%d: nested STE without S2TTB", d);
+	}
+	return (uint16_t)STE_2_S2VMID(ste[2]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* vIOMMU churn thread                                                      */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * No harness macros in here (they longjmp into the main thread's context):
+ * only counters, checked by the main thread after the join.
+ */
+static void *viommu_churn_fn(void *arg)
+{
+	struct viommu_churn *c = arg;
+
+	for (unsigned int i = 0; i < c->max_cycles; i++) {
+		uint32_t id = 0;
+		int ret;
+
+		if (__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE))
+			break;
+		__atomic_store_n(&c->started, 1, __ATOMIC_RELEASE);
+		ret = viommu_alloc(c->iommufd, c->dev_id, c->s2_id, &id);
+		if (ret) {
+			c->alloc_fail++;
+			c->alloc_err = ret;
+			break;
+		}
+		c->allocs++;
+		ret = obj_destroy(c->iommufd, id);
+		if (ret) {
+			c->destroy_fail++;
+			c->destroy_err = ret;
+			c->leaked_id = id;
+			break;
+		}
+		c->destroys++;
+		__atomic_add_fetch(&c->cycles, 1, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&c->started, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Stop and join the churn thread if it runs; 0 or the pthread_join error. */
+static int churn_stop(fixture_t *self)
+{
+	int ret;
+
+	if (!self->churn_running)
+		return 0;
+	__atomic_store_n(&self->churn.stop, 1, __ATOMIC_RELEASE);
+	ret = pthread_join(self->churn_thread, NULL);
+	self->churn_running = false;
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Setup pieces                                                             */
 /* ------------------------------------------------------------------------ */
 
@@ -865,6 +1170,11 @@ FIXTURE_SETUP(smmu_nested)
 
 	self->iommufd = -1;
 	self->dev[0].fd = self->dev[1].fd = -1;
+	self->extra_viommu_id = 0;
+	self->extra_nested_id = 0;
+	self->extra_dev_id_set = false;
+	self->extra_dev = -1;
+	self->churn_running = false;
 
 	if (access("/dev/iommu", F_OK))
 		SKIP(return, "no /dev/iommu (iommufd not available)");
@@ -1013,6 +1323,15 @@ FIXTURE_TEARDOWN(smmu_nested)
 	int i, ret;
 
 	note("=== teardown ===");
+	if (self->churn_running) {
+		ret = churn_stop(self);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("pthread_join churn thread: %s", strerror(ret));
+		}
+		note("vIOMMU churn thread stopped (%u cycles)", self->churn.cycles);
+		if (self->churn.leaked_id && !self->extra_viommu_id)
+			self->extra_viommu_id = self->churn.leaked_id;
+	}
 	for (i = 0; i < 2; i++) {
 		ret = vfio_attach(self->dev[i].fd, self->ioas_id);
 		EXPECT_EQ(0, ret) {
@@ -1026,6 +1345,13 @@ FIXTURE_TEARDOWN(smmu_nested)
 		ret = obj_destroy(self->iommufd, self->dev[i].nested_id);
 		EXPECT_EQ(0, ret) {
 			TH_LOG("destroy nested HWPT %u: %s", self->dev[i].nested_id, strerror(-ret));
+		}
+	}
+	if (self->extra_nested_id) {
+		ret = obj_destroy(self->iommufd, self->extra_nested_id);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("destroy nested HWPT %u (extra vIOMMU): %s",
+			       self->extra_nested_id, strerror(-ret));
 		}
 	}
 	note("nested HWPTs destroyed");
@@ -1044,6 +1370,14 @@ FIXTURE_TEARDOWN(smmu_nested)
 			TH_LOG("UNSET_DEV_ID(%c, dev%d): %s", 'A' + i, i, strerror(-ret));
 		}
 	}
+	if (self->extra_dev_id_set) {
+		ret = viommu_unset_dev_id(self->iommufd, self->extra_viommu_id,
+					  self->dev[self->extra_dev].dev_id, VSID);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("UNSET_DEV_ID(extra vIOMMU %u, dev%d): %s", self->extra_viommu_id,
+			       self->extra_dev, strerror(-ret));
+		}
+	}
 	note("dev-id entries removed");
 	for (i = 0; i < 2; i++) {
 		if (!self->dev[i].viommu_id)
@@ -1051,6 +1385,13 @@ FIXTURE_TEARDOWN(smmu_nested)
 		ret = obj_destroy(self->iommufd, self->dev[i].viommu_id);
 		EXPECT_EQ(0, ret) {
 			TH_LOG("destroy vIOMMU %c (%u): %s", 'A' + i, self->dev[i].viommu_id,
+			       strerror(-ret));
+		}
+	}
+	if (self->extra_viommu_id) {
+		ret = obj_destroy(self->iommufd, self->extra_viommu_id);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("destroy extra vIOMMU %u: %s", self->extra_viommu_id,
 			       strerror(-ret));
 		}
 	}
@@ -1116,7 +1457,7 @@ TEST_F_TIMEOUT(smmu_nested, asid_isolation, T_TIMEOUT)
 
 	note("step 8: both devices use ASID %d with DIFFERENT S1 tables for IOVA 0x%llx.",
 	     ASID, (unsigned long long)IOVA_DST);
-	note("VMIDs cannot be read from user space; if vIOMMU A and B shared a VMID, (VMID, ASID)-tagged");
+	note("VMIDs are not visible through iommufd (vmids_differ reads the STEs); if vIOMMU A and B shared a VMID, (VMID, ASID)-tagged");
 	note("TLB entries could alias and a DMA would land in the other device's page. Check d0, d1, d0.");
 	note("(Each SMMU also has its own TLB, so this is a functional check, not a VMID readout.)");
 	memset(dst0, SENTINEL_A, PAGE_SZ);
@@ -1479,6 +1820,282 @@ TEST_F_TIMEOUT(smmu_nested, busy_objects, T_TIMEOUT)
 				self->dev[1].dev_id, VSID);
 	EXPECT_EQ(-EEXIST, ret);
 	note("SET_DEV_ID(B, dev1, same vSID again): %s", strerror(-ret));
+}
+
+/* Move dev0 from its current vIOMMU/nested HWPT to vIOMMU @to (dev-id VSID). */
+static void dev0_move_to_viommu(struct __test_metadata *_metadata, fixture_t *self,
+				uint32_t to, bool to_extra)
+{
+	struct iommu_hwpt_arm_smmuv3 ste;
+	uint32_t nested = 0;
+	int ret;
+
+	ret = vfio_attach(self->dev[0].fd, self->ioas_id);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("attach dev0 to IOAS %u: %s", self->ioas_id, strerror(-ret));
+	}
+	note("dev0 attached back to IOAS %u", self->ioas_id);
+	if (self->extra_nested_id) {
+		ret = obj_destroy(self->iommufd, self->extra_nested_id);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("destroy nested HWPT %u (vIOMMU C): %s", self->extra_nested_id,
+			       strerror(-ret));
+		}
+		note("nested HWPT %u (vIOMMU C) destroyed", self->extra_nested_id);
+		self->extra_nested_id = 0;
+	}
+	if (self->dev[0].nested_id) {
+		ret = obj_destroy(self->iommufd, self->dev[0].nested_id);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("destroy nested HWPT %u (vIOMMU A): %s", self->dev[0].nested_id,
+			       strerror(-ret));
+		}
+		note("nested HWPT %u (vIOMMU A) destroyed", self->dev[0].nested_id);
+		self->dev[0].nested_id = 0;
+	}
+	if (self->extra_dev_id_set) {
+		ret = viommu_unset_dev_id(self->iommufd, self->extra_viommu_id,
+					  self->dev[0].dev_id, VSID);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("UNSET_DEV_ID(C, dev0): %s", strerror(-ret));
+		}
+		self->extra_dev_id_set = false;
+		note("UNSET_DEV_ID(C, dev0, 0x%llx): ok", (unsigned long long)VSID);
+	}
+	if (self->dev[0].dev_id_set) {
+		ret = viommu_unset_dev_id(self->iommufd, self->dev[0].viommu_id,
+					  self->dev[0].dev_id, VSID);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("UNSET_DEV_ID(A, dev0): %s", strerror(-ret));
+		}
+		self->dev[0].dev_id_set = false;
+		note("UNSET_DEV_ID(A, dev0, 0x%llx): ok", (unsigned long long)VSID);
+	}
+
+	ret = viommu_set_dev_id(self->iommufd, to, self->dev[0].dev_id, VSID);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("SET_DEV_ID(%c, dev0, 0x%llx): %s", to_extra ? 'C' : 'A',
+		       (unsigned long long)VSID, strerror(-ret));
+	}
+	if (to_extra) {
+		self->extra_dev = 0;
+		self->extra_dev_id_set = true;
+	} else {
+		self->dev[0].dev_id_set = true;
+	}
+	note("SET_DEV_ID(%c = %u, dev0, 0x%llx): ok", to_extra ? 'C' : 'A', to,
+	     (unsigned long long)VSID);
+
+	/* same guest S1: same CD, same vSTE */
+	vste_build(&ste, self->dev[0].cd_ipa);
+	ret = hwpt_alloc_nested(self->iommufd, self->dev[0].dev_id, to, &ste, &nested);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("HWPT_ALLOC nested dev0 on vIOMMU %c: %s", to_extra ? 'C' : 'A',
+		       strerror(-ret));
+	}
+	if (to_extra)
+		self->extra_nested_id = nested;
+	else
+		self->dev[0].nested_id = nested;
+	ret = vfio_attach(self->dev[0].fd, nested);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("attach dev0 to nested HWPT %u (vIOMMU %c): %s", nested,
+		       to_extra ? 'C' : 'A', strerror(-ret));
+	}
+	note("dev0: nested HWPT %u on vIOMMU %c (same vSTE), attached", nested,
+	     to_extra ? 'C' : 'A');
+}
+
+/*
+ * The VMIDs as the SMMUs see them, read from the live stream tables: each
+ * vIOMMU holds its own VMID on its SMMU, all nested STEs walk the one S2 table.
+ */
+TEST_F_TIMEOUT(smmu_nested, vmids_differ, T_TIMEOUT)
+{
+	uint64_t ste[2][8], ste_c[8], ste_a2[8];
+	uint16_t vmid[2], vmid_c, vmid_a2;
+	uint8_t *dst0 = area_ptr(self, 0, AREA_DST);
+	uint8_t *dst1 = area_ptr(self, 1, AREA_DST);
+	uint32_t C = 0;
+	int d, ret;
+
+	note("VMIDs from the live STEs (/dev/mem): SMMU registers -> stream table -> STE of each device");
+	for (d = 0; d < 2; d++) {
+		ste_read(_metadata, self, d, ste[d]);
+		vmid[d] = ste_check_nested(_metadata, self, d, ste[d]);
+	}
+	note("dev0 on %s (vIOMMU A %u): VMID %u; dev1 on %s (vIOMMU B %u): VMID %u",
+	     self->dev[0].smmu, self->dev[0].viommu_id, vmid[0],
+	     self->dev[1].smmu, self->dev[1].viommu_id, vmid[1]);
+	note("(A and B are on different SMMUs, separate VMID spaces: equal values are allowed)");
+	EXPECT_EQ(ste[0][3] & STE_3_S2TTB_MASK, ste[1][3] & STE_3_S2TTB_MASK) {
+		TH_LOG("dev0 S2TTB 0x%llx != dev1 S2TTB 0x%llx: not one shared stage-2",
+		       (unsigned long long)(ste[0][3] & STE_3_S2TTB_MASK),
+		       (unsigned long long)(ste[1][3] & STE_3_S2TTB_MASK));
+	}
+	note("both STEs: S2TTB 0x%llx / 0x%llx (one stage-2 table for both SMMUs)",
+	     (unsigned long long)(ste[0][3] & STE_3_S2TTB_MASK),
+	     (unsigned long long)(ste[1][3] & STE_3_S2TTB_MASK));
+
+	note("vIOMMU C: a second vIOMMU on dev0's SMMU %s, same S2 %u", self->dev[0].smmu,
+	     self->s2_id);
+	ret = viommu_alloc(self->iommufd, self->dev[0].dev_id, self->s2_id, &C);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("VIOMMU_ALLOC C (dev0, S2 %u): %s", self->s2_id, strerror(-ret));
+	}
+	self->extra_viommu_id = C;
+	ASSERT_NE(self->dev[0].viommu_id, C);
+	ASSERT_NE(self->dev[1].viommu_id, C);
+	note("vIOMMU C = %u", C);
+
+	note("move dev0 from vIOMMU A to C: IOAS attach, destroy A's nested HWPT, UNSET(A), SET(C), nested HWPT on C, attach");
+	dev0_move_to_viommu(_metadata, self, C, true);
+
+	ste_read(_metadata, self, 0, ste_c);
+	vmid_c = ste_check_nested(_metadata, self, 0, ste_c);
+	note("dev0 on vIOMMU C: VMID %u (on vIOMMU A it was %u)", vmid_c, vmid[0]);
+	EXPECT_NE(vmid[0], vmid_c) {
+		TH_LOG("vIOMMU A and C on the same SMMU %s share VMID %u", self->dev[0].smmu,
+		       vmid_c);
+	}
+	EXPECT_EQ(ste[0][3] & STE_3_S2TTB_MASK, ste_c[3] & STE_3_S2TTB_MASK) {
+		TH_LOG("S2TTB changed with the vIOMMU: 0x%llx -> 0x%llx",
+		       (unsigned long long)(ste[0][3] & STE_3_S2TTB_MASK),
+		       (unsigned long long)(ste_c[3] & STE_3_S2TTB_MASK));
+	}
+	note("dev0 on C: S2TTB 0x%llx (same shared stage-2)",
+	     (unsigned long long)(ste_c[3] & STE_3_S2TTB_MASK));
+
+	note("DMA through dev0 on vIOMMU C (and dev1 on B, unaffected)");
+	memset(dst0, SENTINEL_A, PAGE_SZ);
+	memset(dst1, SENTINEL_A, PAGE_SZ);
+	dev_dma_pattern(_metadata, self, 0, IOVA_DST, 0x91);
+	expect_pattern(_metadata, "dev0 DST page (via C)", dst0, 0x91);
+	expect_fill(_metadata, "dev1 DST page", dst1, SENTINEL_A);
+	dev_dma_pattern(_metadata, self, 1, IOVA_DST, 0x92);
+	expect_pattern(_metadata, "dev1 DST page", dst1, 0x92);
+	expect_pattern(_metadata, "dev0 DST page (unchanged)", dst0, 0x91);
+
+	note("restore: dev0 back to vIOMMU A, then destroy C");
+	dev0_move_to_viommu(_metadata, self, self->dev[0].viommu_id, false);
+	ret = obj_destroy(self->iommufd, C);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("destroy vIOMMU C %u: %s", C, strerror(-ret));
+	}
+	self->extra_viommu_id = 0;
+	note("vIOMMU C %u destroyed", C);
+
+	ste_read(_metadata, self, 0, ste_a2);
+	vmid_a2 = ste_check_nested(_metadata, self, 0, ste_a2);
+	EXPECT_EQ(vmid[0], vmid_a2) {
+		TH_LOG("dev0 back on vIOMMU A has VMID %u, A had %u", vmid_a2, vmid[0]);
+	}
+	note("dev0 back on vIOMMU A: VMID %u", vmid_a2);
+	memset(dst0, SENTINEL_A, PAGE_SZ);
+	dev_dma_pattern(_metadata, self, 0, IOVA_DST, 0x93);
+	expect_pattern(_metadata, "dev0 DST page (via A again)", dst0, 0x93);
+}
+
+/*
+ * Shared-S2 invalidation while vIOMMUs on the same S2 come and go: a thread
+ * allocates and destroys vIOMMUs on SMMU B while the main thread remaps page P
+ * in the IOAS; both devices must see every new mapping.
+ */
+TEST_F_TIMEOUT(smmu_nested, s2_invalidation_races_viommu_churn, T_TIMEOUT)
+{
+	struct viommu_churn *c = &self->churn;
+	uint8_t *cur = self->ram + SHARED_P_OFF;
+	uint8_t *spare;
+	uint64_t unmapped, deadline;
+	unsigned int before, after;
+	int it, ret;
+
+	spare = mmap(NULL, 2 * PAGE_SZ, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, spare);
+	memset(spare, SENTINEL_B, 2 * PAGE_SZ);
+
+	memset(c, 0, sizeof(*c));
+	c->iommufd = self->iommufd;
+	c->dev_id = self->dev[1].dev_id;
+	c->s2_id = self->s2_id;
+	c->max_cycles = CHURN_MAX_CYCLES;
+	ret = pthread_create(&self->churn_thread, NULL, viommu_churn_fn, c);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("pthread_create: %s", strerror(ret));
+	}
+	self->churn_running = true;
+	note("churn thread: VIOMMU_ALLOC(dev1 = SMMU %s, S2 %u) + DESTROY, up to %u cycles",
+	     self->dev[1].smmu, self->s2_id, CHURN_MAX_CYCLES);
+	deadline = now_ms() + 5000;
+	while (!__atomic_load_n(&c->started, __ATOMIC_ACQUIRE) && now_ms() < deadline)
+		usleep(1000);
+	note("churn thread running: %u cycles so far",
+	     __atomic_load_n(&c->cycles, __ATOMIC_ACQUIRE));
+
+	for (it = 0; it < CHURN_ROUNDS; it++) {
+		uint8_t *next = spare + (it & 1) * PAGE_SZ;
+		uint8_t seed = (uint8_t)(0xa0 + it * 4);
+
+		note("round %d/%d: warm both TLBs on IOVA 0x%llx -> IPA 0x%llx (current host page)",
+		     it + 1, CHURN_ROUNDS, (unsigned long long)IOVA_SHARED,
+		     (unsigned long long)IPA(SHARED_P_OFF));
+		memset(cur, SENTINEL_A, PAGE_SZ);
+		dev_dma_pattern(_metadata, self, 0, IOVA_SHARED, seed);
+		expect_pattern(_metadata, "P (current host page) after dev0", cur, seed);
+		dev_dma_pattern(_metadata, self, 1, IOVA_SHARED, seed + 1);
+		expect_pattern(_metadata, "P (current host page) after dev1", cur, seed + 1);
+
+		before = __atomic_load_n(&c->cycles, __ATOMIC_ACQUIRE);
+		unmapped = 0;
+		ret = ioas_unmap(self->iommufd, self->ioas_id, IPA(SHARED_P_OFF), PAGE_SZ,
+				 &unmapped);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("round %d: IOAS_UNMAP P: %s", it + 1, strerror(-ret));
+		}
+		ASSERT_EQ(PAGE_SZ, unmapped);
+		memset(cur, SENTINEL_A, PAGE_SZ);
+		memset(next, SENTINEL_B, PAGE_SZ);
+		ret = ioas_map_fixed(self->iommufd, self->ioas_id, next, PAGE_SZ,
+				     IPA(SHARED_P_OFF));
+		ASSERT_EQ(0, ret) {
+			TH_LOG("round %d: IOAS_MAP spare page %d at P: %s", it + 1, it & 1,
+			       strerror(-ret));
+		}
+		after = __atomic_load_n(&c->cycles, __ATOMIC_ACQUIRE);
+		note("round %d: IOAS_UNMAP + IOAS_MAP IPA 0x%llx -> spare host page %d; churn cycles %u (+%u during the remap)",
+		     it + 1, (unsigned long long)IPA(SHARED_P_OFF), it & 1, after, after - before);
+
+		dev_dma_pattern(_metadata, self, 0, IOVA_SHARED, seed + 2);
+		expect_pattern(_metadata, "new host page after dev0", next, seed + 2);
+		expect_fill(_metadata, "old host page after dev0", cur, SENTINEL_A);
+		dev_dma_pattern(_metadata, self, 1, IOVA_SHARED, seed + 3);
+		expect_pattern(_metadata, "new host page after dev1", next, seed + 3);
+		expect_fill(_metadata, "old host page after dev1", cur, SENTINEL_A);
+		cur = next;
+	}
+
+	ret = churn_stop(self);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("pthread_join: %s", strerror(ret));
+	}
+	note("churn thread joined: %u cycles, %u allocs, %u destroys, %u alloc failures (%s), %u destroy failures (%s)",
+	     c->cycles, c->allocs, c->destroys, c->alloc_fail,
+	     c->alloc_fail ? strerror(-c->alloc_err) : "-", c->destroy_fail,
+	     c->destroy_fail ? strerror(-c->destroy_err) : "-");
+	if (c->leaked_id)
+		self->extra_viommu_id = c->leaked_id;	/* teardown retries it */
+	EXPECT_EQ(0U, c->destroy_fail) {
+		TH_LOG("IOMMU_DESTROY of churn vIOMMU %u: %s", c->leaked_id,
+		       strerror(-c->destroy_err));
+	}
+	EXPECT_EQ(0U, c->alloc_fail) {
+		TH_LOG("VIOMMU_ALLOC in the churn thread: %s", strerror(-c->alloc_err));
+	}
+	EXPECT_EQ(c->allocs, c->destroys);
+	ASSERT_LT(0U, c->cycles) {
+		TH_LOG("churn thread completed no alloc/destroy cycle");
+	}
 }
 
 TEST_HARNESS_MAIN
