@@ -25,7 +25,7 @@ t0=$(date +%s)
 		rm -f "$OBJ/.fragment.sha"
 		log "bisect $i/${#commits[@]}: $subj" 
 		if ALLOW_UNDEFINED_OPTIONS=1 "$ROOT/scripts/build-kernel.sh" >"$RES/bisect-$i.log" 2>&1 &&
-			"$ROOT/scripts/build-guest-progs.sh" >>"$RES/bisect-$i.log" 2>&1; then
+			SELFTESTS_ONLY=1 "$ROOT/scripts/build-guest-progs.sh" >>"$RES/bisect-$i.log" 2>&1; then
 			echo "ok $i - builds: $subj"
 		else
 			echo "not ok $i - builds: $subj"
