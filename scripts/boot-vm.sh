@@ -2,16 +2,18 @@
 # Boot the test VM: QEMU virt (TCG, GICv3+ITS), UEFI firmware so that ACPI/IORT
 # describe the topology, and two SMMUv3 instances in nested stage, each fronting its
 # own PCIe expander bus with an `edu` device behind a root port.
-#   boot-vm.sh JOB LOG   JOB is passed to the guest's /init (vmjob=check|run).
+#   boot-vm.sh JOB LOG   JOB is passed to the guest's /init (vmjob=check|run|...).
 # The console goes to LOG; lines starting with "@@@" are echoed as progress. The
 # guest is killed after BOOT_TIMEOUT seconds (default 1800) and that is reported.
+# INITRD picks the initramfs (default build/initramfs.cpio.gz; make check also boots
+# build/initramfs-plain.cpio.gz, packed without the IORT override).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 job=$1
 out=$2
 image=$OBJ/arch/arm64/boot/Image
-initrd=$BUILD/initramfs.cpio.gz
+initrd=${INITRD:-$BUILD/initramfs.cpio.gz}
 firmware=${QEMU_EFI:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 limit=${BOOT_TIMEOUT:-1800}
 for f in "$image" "$initrd" "$firmware"; do [ -f "$f" ] || die "missing $f"; done
@@ -28,7 +30,7 @@ for n in 1 2; do
 done
 
 : >"$out"
-log "booting QEMU (job=$job, limit ${limit}s, console -> $out)"
+log "booting QEMU (job=$job, initrd $(basename "$initrd"), limit ${limit}s, console -> $out)"
 "$ROOT/scripts/qemu" "${args[@]}" </dev/null >"$out.qemu" 2>&1 &
 qpid=$!
 # Echo the guest's markers (and panics) as progress while it runs.

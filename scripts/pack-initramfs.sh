@@ -2,11 +2,18 @@
 # Pack the guest initramfs: static busybox, guest/init and its job scripts, the
 # iommu kselftests and the guest tools. One image serves every job (the kernel
 # command line's vmjob= picks what /init runs).
+# NO_IORT_OVERRIDE=1 writes build/initramfs-plain.cpio.gz instead, without the IORT
+# override, so that the guest sees the firmware's own IORT (no CANWBS).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 R=$BUILD/initramfs
 out=$BUILD/initramfs.cpio.gz
+override=$BUILD/iort-override.cpio
+if [ "${NO_IORT_OVERRIDE:-0}" = 1 ]; then
+	out=$BUILD/initramfs-plain.cpio.gz
+	override=
+fi
 [ -x "$BUILD/busybox/bin/busybox" ] || die "no busybox: run 'make setup'"
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,lib,tests,proc,sys,dev,tmp,etc,root}
@@ -19,12 +26,15 @@ done
 cp "$SELFTESTS"/tools/* "$R/tests/" 2>/dev/null || true
 # An ACPI table upgrade (scripts/make-iort-override.sh) must come first, as an
 # uncompressed cpio; the kernel unpacks the concatenated archives in order.
-override=$BUILD/iort-override.cpio
 {
-	if [ -f "$override" ]; then cat "$override"; fi
+	if [ -n "$override" ] && [ -f "$override" ]; then cat "$override"; fi
 	(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 note=
-if [ -f "$override" ]; then note=", IORT override prepended"; fi
+if [ -z "$override" ]; then
+	note=", no IORT override: firmware's IORT"
+elif [ -f "$override" ]; then
+	note=", IORT override prepended"
+fi
 log "initramfs: $out ($(du -h "$out" | cut -f1)$note)"

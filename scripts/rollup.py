@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Turn the test VM's console log (plus host-side check results) into one roll-up.
+"""Turn the test VM's console logs (plus host-side check results) into one roll-up.
 
-Usage: rollup.py CONSOLE_LOG [--expect KIND:NAME ...] [--host TAP_FILE ...]
+Usage: rollup.py [CONSOLE_LOG] [--log CONSOLE_LOG ...] [--expect KIND:NAME ...]
+                 [--host TAP_FILE ...]
+
+Several console logs (one per boot) may be given: the positional one and any number
+of --log; each is checked on its own for splats and for "@@@ ALL DONE", and their
+suites are rolled up together.
 
 Each guest suite is framed by "@@@ BEGIN kind:name" / "@@@ END kind:name rc=N secs=N".
 KUnit results are KTAP (tests counted at the suite's own level), kselftest suites are
@@ -154,12 +159,24 @@ def host_suites(path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('log')
+    ap.add_argument('log', nargs='?')
+    ap.add_argument('--log', dest='logs', action='append', default=[], metavar='LOG')
     ap.add_argument('--expect', action='append', default=[])
     ap.add_argument('--host', action='append', default=[])
     a = ap.parse_args()
+    logs = ([a.log] if a.log else []) + a.logs
+    if not logs:
+        ap.error('no console log given')
 
-    suites, splats, done = parse(a.log)
+    suites, per_log = [], []
+    for path in logs:
+        try:
+            log_suites, splats, done = parse(path)
+        except OSError as e:
+            per_log.append((path, [], False, e.strerror))
+            continue
+        suites += log_suites
+        per_log.append((path, splats, done, None))
     suites = [host_suites(h) for h in a.host] + suites
     seen = {s.key for s in suites}
     for key in a.expect:
@@ -184,17 +201,24 @@ def main():
             bad.append(s.key)
             if problems:
                 tf += 1  # a suite-level problem counts as one failure
-    if not done:
-        print('FAIL guest never finished (no "@@@ ALL DONE": panic, hang or time limit)')
-        bad.append('guest')
-        tf += 1
-    if splats:
-        uniq = list(dict.fromkeys(splats))
-        print(f'FAIL kernel splat in the log ({len(uniq)} distinct lines), first ones:')
-        for ln in uniq[:12]:
-            print(f'       {ln}')
-        bad.append('splat')
-        tf += 1
+    for path, splats, done, err in per_log:
+        where = f' ({path})' if len(per_log) > 1 else ''
+        if err:
+            print(f'FAIL console log {path} unreadable: {err} (the boot did not start?)')
+            bad.append('log')
+            tf += 1
+            continue
+        if not done:
+            print(f'FAIL guest never finished (no "@@@ ALL DONE": panic, hang or time limit){where}')
+            bad.append('guest')
+            tf += 1
+        if splats:
+            uniq = list(dict.fromkeys(splats))
+            print(f'FAIL kernel splat in the log ({len(uniq)} distinct lines){where}, first ones:')
+            for ln in uniq[:12]:
+                print(f'       {ln}')
+            bad.append('splat')
+            tf += 1
     print(f'{tp} passed, {tf} failed, {ts} skipped')
     return 1 if bad else 0
 
