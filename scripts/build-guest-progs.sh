@@ -24,7 +24,11 @@ fi
 mkdir -p "$SELFTESTS/tools"
 for src in "$ROOT"/guest/tools/*.c; do
 	bin=$SELFTESTS/tools/$(basename "$src" .c)
-	[ "$bin" -nt "$src" ] && [ "$bin" -nt "$HDR/include/linux/iommufd.h" ] && continue
+	stale=0
+	for dep in "$src" "$HDR/include/linux/iommufd.h" "$ROOT"/guest/tools/*.h; do
+		[ "$bin" -nt "$dep" ] || stale=1
+	done
+	[ "$stale" = 0 ] && continue
 	log "building guest tool $(basename "$bin")"
 	${CROSS_COMPILE}gcc -static -O2 -Wall -Wextra -Werror -isystem "$HDR/include" \
 		-I "$TREE/tools/testing/selftests" -o "$bin" "$src"

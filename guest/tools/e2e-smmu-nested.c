@@ -54,6 +54,8 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
+
+#include "edu-sysfs.h"
 #pragma GCC diagnostic pop
 #pragma GCC diagnostic ignored "-Wclobbered"
 
@@ -90,8 +92,6 @@
 #define ASID			1		/* same ASID for both devices */
 
 /* edu (QEMU hw/misc/edu.c) BAR0 */
-#define EDU_VENDOR		0x1234
-#define EDU_DEVICE		0x11e8
 #define EDU_REG_IDENT		0x00
 #define EDU_REG_LIVE		0x04
 #define EDU_REG_DMA_SRC		0x80
@@ -221,22 +221,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int read_sysfs_hex(const char *path, unsigned long *val)
-{
-	char buf[64];
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -1;
-	*val = strtoul(buf, NULL, 16);
-	return 0;
 }
 
 static void fill_pattern(uint8_t *p, uint8_t seed)
@@ -710,69 +694,19 @@ static void expect_fill(struct __test_metadata *_metadata, const char *what,
 /* Device discovery                                                         */
 /* ------------------------------------------------------------------------ */
 
-static int cmp_edu(const void *a, const void *b)
-{
-	const struct edu_dev *x = a, *y = b;
-	int r = strcmp(x->smmu, y->smmu);
-
-	return r ? r : strcmp(x->bdf, y->bdf);
-}
-
-/* All edu functions, sorted by (SMMU name, BDF). */
 static int find_edu_devices(struct edu_dev *out, int max)
 {
-	DIR *dir = opendir("/sys/bus/pci/devices");
-	struct dirent *de;
-	int n = 0;
+	struct edu_sysfs found[MAX_EDU];
+	int n, i;
 
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)) && n < max) {
-		char path[PATH_MAX], link[PATH_MAX];
-		unsigned long vendor, device;
-		struct edu_dev *e = &out[n];
-		DIR *vd;
-		ssize_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", de->d_name);
-		if (read_sysfs_hex(path, &vendor) || vendor != EDU_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", de->d_name);
-		if (read_sysfs_hex(path, &device) || device != EDU_DEVICE)
-			continue;
-
-		memset(e, 0, sizeof(*e));
-		e->fd = -1;
-		snprintf(e->bdf, sizeof(e->bdf), "%.63s", de->d_name);
-
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", de->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len > 0) {
-			link[len] = 0;
-			snprintf(e->smmu, sizeof(e->smmu), "%.127s",
-				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
-		}
-
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", de->d_name);
-		vd = opendir(path);
-		if (vd) {
-			struct dirent *ve;
-
-			while ((ve = readdir(vd))) {
-				if (!strncmp(ve->d_name, "vfio", 4)) {
-					snprintf(e->cdev, sizeof(e->cdev),
-						 "/dev/vfio/devices/%.64s", ve->d_name);
-					break;
-				}
-			}
-			closedir(vd);
-		}
-		n++;
+	n = edu_sysfs_find(found, max < MAX_EDU ? max : MAX_EDU);
+	for (i = 0; i < n; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].fd = -1;
+		memcpy(out[i].bdf, found[i].bdf, sizeof(out[i].bdf));
+		memcpy(out[i].smmu, found[i].smmu, sizeof(out[i].smmu));
+		memcpy(out[i].cdev, found[i].cdev, sizeof(out[i].cdev));
 	}
-	closedir(dir);
-	qsort(out, n, sizeof(*out), cmp_edu);
 	return n;
 }
 
