@@ -1604,6 +1604,28 @@ TEST_F_TIMEOUT(smmu_nested, invalidate_errors, T_TIMEOUT)
 	EXPECT_EQ(0U, num);
 	note("CFGI_STE (unsupported opcode): %s, handled %u", strerror(-ret), num);
 
+	/*
+	 * Commands that would stall or fault the host's queue: an ATC_INV for a
+	 * device that does not use ATS (the emulated SMMU has no ATS), and a
+	 * SubstreamID beyond the SMMU's SSIDSIZE (0 here).
+	 */
+	c[0].cmd[0] = htole64(CMDQ_OP_ATC_INV | CMDQ_0_SID(VSID) | CMDQ_0_SSID(0));
+	c[0].cmd[1] = 0;
+	num = 1;
+	ret = viommu_invalidate(self->iommufd, A, c, &num);
+	EXPECT_EQ(-EIO, ret);
+	EXPECT_EQ(0U, num);
+	note("ATC_INV vSID 0x%llx (device without ATS): %s, handled %u",
+	     (unsigned long long)VSID, strerror(-ret), num);
+
+	c[0].cmd[0] = htole64(CMDQ_OP_CFGI_CD | CMDQ_0_SID(VSID) | CMDQ_0_SSID(1));
+	c[0].cmd[1] = htole64(CMDQ_CFGI_1_LEAF);
+	num = 1;
+	ret = viommu_invalidate(self->iommufd, A, c, &num);
+	EXPECT_EQ(-EIO, ret);
+	EXPECT_EQ(0U, num);
+	note("CFGI_CD SSID 1 (beyond SSIDSIZE 0): %s, handled %u", strerror(-ret), num);
+
 	cmd_tlbi_nh_asid(&c[0], ASID);
 	c[1].cmd[0] = htole64(CMDQ_OP_CFGI_STE | CMDQ_0_SID(VSID));
 	c[1].cmd[1] = htole64(CMDQ_CFGI_1_LEAF);
