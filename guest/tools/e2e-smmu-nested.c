@@ -55,7 +55,7 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
-#include "edu-sysfs.h"
+#include "vmm-client.h"
 #pragma GCC diagnostic pop
 #pragma GCC diagnostic ignored "-Wclobbered"
 
@@ -163,7 +163,6 @@
 #define CMDQ_TLBI_0_ASID(x)	((uint64_t)(x) << 48)
 #define CMDQ_CFGI_1_LEAF	(1ULL << 0)
 
-#define MAX_EDU			8
 
 /* SMMUv3 registers and tables as the hardware sees them (read via /dev/mem) */
 #define SMMU_NAME_PREFIX	"smmu3."	/* iommu sysfs name: "smmu3.%pa" */
@@ -191,20 +190,6 @@
 /* ------------------------------------------------------------------------ */
 /* Small helpers without harness state                                      */
 /* ------------------------------------------------------------------------ */
-
-/* TAP comment on stdout, flushed: the test runs in a forked child that leaves
- * with _exit(), which would drop buffered stdout. */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("# ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-	fflush(stdout);
-}
 
 static inline void io_barrier(void)
 {
@@ -255,9 +240,7 @@ static long fill_mismatch(const uint8_t *p, uint8_t v)
 /* ------------------------------------------------------------------------ */
 
 struct edu_dev {
-	char bdf[64];
-	char smmu[128];		/* basename of /sys/bus/pci/devices/<bdf>/iommu */
-	char cdev[96];		/* /dev/vfio/devices/vfioN */
+	EDU_SYSFS_MEMBERS;	/* first: see edu_sysfs_find_into() */
 	int fd;
 	uint32_t dev_id;
 	volatile uint8_t *bar0;
@@ -477,27 +460,6 @@ static int ioas_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len, uint64
 	return ret;
 }
 
-static int obj_destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy d = { .size = sizeof(d), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &d) ? -errno : 0;
-}
-
-static int viommu_alloc(int fd, uint32_t dev_id, uint32_t s2, uint32_t *out)
-{
-	struct iommu_viommu_alloc a = {
-		.size = sizeof(a),
-		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-		.dev_id = dev_id,
-		.hwpt_id = s2,
-	};
-	int ret = ioctl(fd, IOMMU_VIOMMU_ALLOC, &a) ? -errno : 0;
-
-	*out = a.out_viommu_id;
-	return ret;
-}
-
 static int viommu_set_dev_id(int fd, uint32_t viommu, uint32_t dev_id, uint64_t vsid)
 {
 	struct iommu_viommu_set_dev_id s = {
@@ -576,15 +538,6 @@ static void cmd_cfgi_cd(struct iommu_viommu_arm_smmuv3_invalidate *c, uint64_t v
 {
 	c->cmd[0] = htole64(CMDQ_OP_CFGI_CD | CMDQ_0_SID(vsid) | CMDQ_0_SSID(0));
 	c->cmd[1] = htole64(CMDQ_CFGI_1_LEAF);
-}
-
-static int vfio_attach(int devfd, uint32_t pt_id)
-{
-	struct vfio_device_attach_iommufd_pt at = {
-		.argsz = sizeof(at), .flags = 0, .pt_id = pt_id,
-	};
-
-	return ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) ? -errno : 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -696,17 +649,10 @@ static void expect_fill(struct __test_metadata *_metadata, const char *what,
 
 static int find_edu_devices(struct edu_dev *out, int max)
 {
-	struct edu_sysfs found[MAX_EDU];
-	int n, i;
+	int n = edu_sysfs_find_into(out, sizeof(*out), max), i;
 
-	n = edu_sysfs_find(found, max < MAX_EDU ? max : MAX_EDU);
-	for (i = 0; i < n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
+	for (i = 0; i < n; i++)
 		out[i].fd = -1;
-		memcpy(out[i].bdf, found[i].bdf, sizeof(out[i].bdf));
-		memcpy(out[i].smmu, found[i].smmu, sizeof(out[i].smmu));
-		memcpy(out[i].cdev, found[i].cdev, sizeof(out[i].cdev));
-	}
 	return n;
 }
 
@@ -1090,7 +1036,7 @@ static void guest_s1_build(struct __test_metadata *_metadata, fixture_t *self,
 
 FIXTURE_SETUP(smmu_nested)
 {
-	struct edu_dev found[MAX_EDU];
+	struct edu_dev found[EDU_MAX];
 	struct iommu_hwpt_arm_smmuv3 ste[2];
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_hwpt_alloc s2 = {
@@ -1112,7 +1058,7 @@ FIXTURE_SETUP(smmu_nested)
 
 	if (access("/dev/iommu", F_OK))
 		SKIP(return, "no /dev/iommu (iommufd not available)");
-	n = find_edu_devices(found, MAX_EDU);
+	n = find_edu_devices(found, EDU_MAX);
 	if (n < 2)
 		SKIP(return, "need 2 edu PCI devices (1234:11e8), found %d", n);
 

@@ -45,46 +45,22 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 
-#include "edu-sysfs.h"
+#include "vmm-client.h"
 #pragma GCC diagnostic pop
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-#define MAX_EDU		8
-
-/* TAP comment on stdout, flushed (tests run in forked children that _exit()). */
-static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("# ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-	fflush(stdout);
-}
-
 struct edu_dev {
-	char bdf[64];
-	char smmu[128];		/* basename of /sys/bus/pci/devices/<bdf>/iommu */
-	char cdev[96];		/* /dev/vfio/devices/vfioN */
+	EDU_SYSFS_MEMBERS;	/* first: see edu_sysfs_find_into() */
 	int fd;
 	uint32_t dev_id;
 };
 
 static int find_edu_devices(struct edu_dev *out, int max)
 {
-	struct edu_sysfs found[MAX_EDU];
-	int n, i;
+	int n = edu_sysfs_find_into(out, sizeof(*out), max), i;
 
-	n = edu_sysfs_find(found, max < MAX_EDU ? max : MAX_EDU);
-	for (i = 0; i < n; i++) {
-		memset(&out[i], 0, sizeof(out[i]));
+	for (i = 0; i < n; i++)
 		out[i].fd = -1;
-		memcpy(out[i].bdf, found[i].bdf, sizeof(out[i].bdf));
-		memcpy(out[i].smmu, found[i].smmu, sizeof(out[i].smmu));
-		memcpy(out[i].cdev, found[i].cdev, sizeof(out[i].cdev));
-	}
 	return n;
 }
 
@@ -104,36 +80,6 @@ static int hwpt_alloc(int fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags, u
 	return ret;
 }
 
-static int viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt_id, uint32_t *out)
-{
-	struct iommu_viommu_alloc a = {
-		.size = sizeof(a),
-		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
-		.dev_id = dev_id,
-		.hwpt_id = hwpt_id,
-	};
-	int ret = ioctl(fd, IOMMU_VIOMMU_ALLOC, &a) ? -errno : 0;
-
-	*out = ret ? 0 : a.out_viommu_id;
-	return ret;
-}
-
-static int obj_destroy(int fd, uint32_t id)
-{
-	struct iommu_destroy d = { .size = sizeof(d), .id = id };
-
-	return ioctl(fd, IOMMU_DESTROY, &d) ? -errno : 0;
-}
-
-static int vfio_attach(int devfd, uint32_t pt_id)
-{
-	struct vfio_device_attach_iommufd_pt at = {
-		.argsz = sizeof(at), .flags = 0, .pt_id = pt_id,
-	};
-
-	return ioctl(devfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at) ? -errno : 0;
-}
-
 static int vfio_detach(int devfd)
 {
 	struct vfio_device_detach_iommufd_pt dt = { .argsz = sizeof(dt), .flags = 0 };
@@ -150,7 +96,7 @@ FIXTURE(noncoherent)
 {
 	int iommufd;
 	int n;
-	struct edu_dev dev[MAX_EDU];
+	struct edu_dev dev[EDU_MAX];
 	uint32_t ioas_id;
 };
 
@@ -161,7 +107,7 @@ FIXTURE_SETUP(noncoherent)
 
 	self->iommufd = -1;
 	self->ioas_id = 0;
-	self->n = find_edu_devices(self->dev, MAX_EDU);
+	self->n = find_edu_devices(self->dev, EDU_MAX);
 	if (self->n == 0)
 		SKIP(return, "no edu PCI device (1234:11e8) in this VM");
 
