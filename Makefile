@@ -5,11 +5,13 @@
 #   make build   arm64 Image + uAPI headers + static guest programs
 #   make run     build, boot the VM, show its SMMUs and run the demo
 #   make check   series checks, bisect build, boot, every test suite, roll-up
+#   make check-vmm  only the VMM suite (QEMU 11.1 accel=on on this kernel, in the VM)
+#   make peer-vmm   the VMM suite with upstream Linux 7.3 as the host kernel
 #   make bisect  build every prefix of the series
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all setup tree export build run check bisect checkpatch clean distclean
+.PHONY: all setup tree export build run check check-vmm peer-vmm bisect checkpatch clean distclean
 all: check
 
 setup:
@@ -32,6 +34,12 @@ run: setup
 check: setup
 	@$(S)/check.sh
 
+check-vmm: setup
+	@$(S)/check-vmm.sh
+
+peer-vmm: setup
+	@$(S)/peer-vmm.sh
+
 bisect: setup
 	@$(S)/ensure-tree.sh
 	@$(S)/bisect.sh
@@ -42,7 +50,8 @@ checkpatch:
 
 # Generated files only; the kernel tree is kept unless it is fully exported.
 clean:
-	rm -rf build/obj build/selftests build/initramfs build/initramfs.cpio.gz build/results build/usr
+	rm -rf build/obj build/selftests build/initramfs build/initramfs*.cpio.gz build/results* build/usr \
+		build/vmm build/vmm.cpio.gz build/edu-dma
 
 distclean:
 	@$(S)/tree-is-exported.sh || { echo "build/linux has unexported work: make export first"; exit 1; }

@@ -7,18 +7,23 @@
 # guest is killed after BOOT_TIMEOUT seconds (default 1800) and that is reported.
 # INITRD picks the initramfs (default build/initramfs.cpio.gz; make check also boots
 # build/initramfs-plain.cpio.gz, packed without the IORT override).
+# KERNEL picks another Image (the peer run boots upstream Linux as the host).
+# VIRT=1 adds virtualization=on (EL2 emulated: the kernel runs KVM in VHE mode), for
+# the VMM suite, which runs QEMU with KVM inside this VM.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 job=$1
 out=$2
-image=$OBJ/arch/arm64/boot/Image
+image=${KERNEL:-$OBJ/arch/arm64/boot/Image}
 initrd=${INITRD:-$BUILD/initramfs.cpio.gz}
 firmware=${QEMU_EFI:-/usr/share/qemu-efi-aarch64/QEMU_EFI.fd}
 limit=${BOOT_TIMEOUT:-1800}
 for f in "$image" "$initrd" "$firmware"; do [ -f "$f" ] || die "missing $f"; done
 
-args=(-M virt,gic-version=3 -cpu max,pauth-impdef=on -smp 2 -m 3G
+machine=virt,gic-version=3
+[ "${VIRT:-0}" = 1 ] && machine+=,virtualization=on
+args=(-M "$machine" -cpu max,pauth-impdef=on -smp 2 -m 3G
 	-bios "$firmware" -kernel "$image" -initrd "$initrd"
 	-append "console=ttyAMA0 loglevel=4 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 vmjob=$job"
 	-nographic -no-reboot -nic none -serial "file:$out" -monitor none)

@@ -32,7 +32,8 @@ defined() {
 }
 missing=$(grep -h '^CONFIG_[A-Z0-9_]*=y' "$FRAG" $EXTRA_FRAGS | cut -d= -f1 | sort -u |
 	while read -r opt; do
-		grep -qx "$opt=y" "$OBJ/.config" || ! defined "$opt" || echo "$opt"
+		grep -qx "$opt=y" "$OBJ/.config" && continue
+		if defined "$opt"; then echo "$opt"; else log "not defined by this tree's Kconfig: $opt" >&2; fi
 	done)
 [ -z "$missing" ] || die "requested options did not end up =y (missing dependency?): $(echo $missing)"
 log "config verified: $(grep -c '^CONFIG_[A-Z0-9_]*=y' "$FRAG") requested options are =y"

@@ -28,12 +28,20 @@ rm -f "$BUILD/initramfs-plain.cpio.gz"
 NO_IORT_OVERRIDE=1 "$ROOT/scripts/pack-initramfs.sh" || true
 INITRD=$BUILD/initramfs-plain.cpio.gz BOOT_TIMEOUT=${BOOT_TIMEOUT:-600} \
 	"$ROOT/scripts/boot-vm.sh" check-noncoherent "$RES/console-noncoherent.log" || true
+# Third boot: QEMU 11.1 as a real VMM on this kernel (VIRT=1: EL2, KVM in VHE mode),
+# passing the edu devices through to a guest behind accelerated vSMMUs.
+rm -f "$BUILD/initramfs-vmm.cpio.gz"
+"$ROOT/scripts/pack-vmm.sh" || true
+INITRD=$BUILD/initramfs-vmm.cpio.gz VIRT=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-1200} \
+	"$ROOT/scripts/boot-vm.sh" vmm "$RES/console-vmm.log" || true
 # The suites every run must report; the guest's own list adds whatever is in it.
 expect=(--expect kunit:arm-smmu-v3-kunit-test --expect selftest:iommufd --expect selftest:iommufd_fail_nth
-	--expect e2e:e2e-smmu-nested --expect e2e:noncoherent-refusal)
+	--expect e2e:e2e-smmu-nested --expect e2e:noncoherent-refusal
+	--expect vmm:accel-one-smmu --expect vmm:accel-two-smmus)
 rc=0
 python3 "$ROOT/scripts/rollup.py" "$RES/console.log" --log "$RES/console-noncoherent.log" \
+	--log "$RES/console-vmm.log" \
 	"${hosts[@]}" "${expect[@]}" | tee "$RES/rollup.txt" || rc=$?
 t_end=$(date +%s)
-echo "make check: $((t_end - t_start))s wall (build and host checks $((t_boot - t_start))s, VM $((t_end - t_boot))s); console logs: $RES/console.log $RES/console-noncoherent.log"
+echo "make check: $((t_end - t_start))s wall (build and host checks $((t_boot - t_start))s, VM $((t_end - t_boot))s); console logs: $RES/console.log $RES/console-noncoherent.log $RES/console-vmm.log"
 exit "$rc"

@@ -2,9 +2,10 @@
 # shellcheck shell=bash
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
-TREE=$BUILD/linux
-OBJ=$BUILD/obj
-HDR=$BUILD/usr
+# KTREE/KOBJ/KHDR point the kernel scripts at another tree (scripts/peer-vmm.sh).
+TREE=${KTREE:-$BUILD/linux}
+OBJ=${KOBJ:-$BUILD/obj}
+HDR=${KHDR:-$BUILD/usr}
 SELFTESTS=$BUILD/selftests
 export ARCH=arm64
 export CROSS_COMPILE=aarch64-linux-gnu-

@@ -1,0 +1,16 @@
+# make check, VMM boot (vmjob=vmm, QEMU started with virtualization=on so this
+# kernel runs at EL2 with KVM): QEMU 11.1 as a real VMM on this kernel. Case 1 gives
+# its guest the edu device behind SMMU 0; case 2 gives it both, behind the two
+# physical SMMUs, so QEMU needs a vIOMMU on each (guest/vmm-case.sh).
+bind_edu_vfio
+edus=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = "0x1234:0x11e8" ] || continue
+	echo "@@@ edu $(basename "$d") behind $(basename "$(readlink "$d/iommu")") driver=$(basename "$(readlink "$d/driver")")"
+	edus="$edus $(basename "$d")"
+done
+echo "@@@ kvm: $(ls /dev/kvm 2>&1), $(dmesg | grep -m1 -i 'kvm.*\(VHE\|hyp\) mode' || echo 'no KVM mode line')"
+# shellcheck disable=SC2086
+set -- $edus
+suite vmm accel-one-smmu 480 sh /lib/vmm-case.sh accel-one-smmu "$1"
+suite vmm accel-two-smmus 480 sh /lib/vmm-case.sh accel-two-smmus "$1" "$2"

@@ -1,0 +1,90 @@
+#!/bin/sh
+# vmm-case.sh NAME BDF...: one case of the VMM suite. Runs QEMU 11.1 (/vmm/qemu) with
+# KVM as the VMM on this kernel: one `arm-smmuv3,accel=on` per given edu device
+# (each behind its own physical SMMU), the device passed through with vfio-pci on
+# /dev/iommu, and a UEFI/ACPI guest (/vmm/Image + /vmm/guest.cpio.gz) whose
+# edu_dma module checks DMA through its own stage 1 over our stage 2.
+# Prints one TAP stream (numbered here, plan last), then the guest's console, QEMU's
+# output and its iommufd trace, prefixed so that only the TAP lines count.
+name=$1
+shift
+n=$#
+W=/tmp/vmm-$name
+rm -rf "$W" && mkdir -p "$W"
+tap=$W/tap
+
+# The guest sees the devices the same way round as the host: the first behind a
+# vSMMU on pcie.0, each further one behind a vSMMU of its own on an expander bus.
+set -- "$@" --
+i=0
+while [ "$1" != -- ]; do
+	bdf=$1
+	shift
+	if [ "$i" = 0 ]; then
+		bus=pcie.0
+	else
+		bus=pxb$i
+		set -- "$@" -device "pxb-pcie,id=$bus,bus_nr=$((i * 32)),bus=pcie.0"
+	fi
+	set -- "$@" -device "arm-smmuv3,primary-bus=$bus,accel=on,id=vsmmu$i" \
+		-device "pcie-root-port,id=rp$i,bus=$bus,chassis=$((i + 1))" \
+		-device "vfio-pci,host=$bdf,iommufd=iommufd0,bus=rp$i,id=edu$i"
+	i=$((i + 1))
+done
+shift
+
+echo "# case $name: QEMU $(cat /vmm/qemu-version), $n edu device(s) passed through: $(ls -l /dev/vfio/devices | grep -c vfio) cdev(s)"
+t0=$(date +%s)
+timeout -s KILL 420 /vmm/qemu -M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M \
+	-bios /vmm/QEMU_EFI.fd -kernel /vmm/Image -initrd /vmm/guest.cpio.gz \
+	-append "console=ttyAMA0 loglevel=4 panic=-1 iommu.strict=1 kunit.enable=0 edu_expect=$n" \
+	-nodefaults -nographic -no-reboot -serial "file:$W/guest.log" -monitor none \
+	-object iommufd,id=iommufd0 -trace 'iommufd_backend_*' -D "$W/trace.log" -msg timestamp=on \
+	"$@" </dev/null >"$W/qemu.out" 2>&1
+rc=$?
+secs=$(($(date +%s) - t0))
+tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
+
+{
+	if [ "$rc" = 0 ]; then
+		echo "ok - QEMU ran the guest and exited cleanly (${secs}s)"
+	else
+		echo "not ok - QEMU exit status $rc after ${secs}s (137: killed at the 420 s limit)"
+	fi
+	viommus=$(grep 'iommufd_backend_alloc_viommu ' "$W/trace.log" 2>/dev/null | grep -c ' (0)$')
+	if [ "$viommus" = "$n" ]; then
+		echo "ok - QEMU allocated $n vIOMMU(s) on this kernel, one per physical SMMU"
+	else
+		echo "not ok - QEMU allocated $viommus vIOMMU(s), expected $n"
+	fi
+	vdevs=$(grep 'iommufd_backend_alloc_vdev ' "$W/trace.log" 2>/dev/null | grep -c ' (0)$')
+	if [ "$vdevs" -ge "$n" ]; then
+		echo "ok - QEMU registered the guest's vSID of each device ($vdevs vDEVICE(s))"
+	else
+		echo "not ok - QEMU registered $vdevs vDEVICE(s), expected $n"
+	fi
+	sed -n '/^@@@ INNER BEGIN/,/^@@@ INNER END/p' "$W/guest.txt" | grep -E '^(not )?ok '
+	if grep -q '^@@@ INNER END' "$W/guest.txt"; then
+		echo "ok - the guest reported all its results"
+	else
+		echo "not ok - the guest never reported (no @@@ INNER END in its console)"
+	fi
+} >"$tap.raw"
+awk '/^(not )?ok / { n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ") } { print } END { print "1.." n }' \
+	"$tap.raw" >"$tap"
+cat "$tap"
+
+# What QEMU did, for the record: which stage-2 each vIOMMU was allocated on.
+hwpts=$(sed -n 's/.*iommufd_backend_alloc_viommu .* hwpt_id=\([0-9]*\) .* (0)$/\1/p' "$W/trace.log" | sort -u | tr '\n' ' ')
+echo "# stage-2 HWPT(s) under the vIOMMUs: ${hwpts:-none} ($(echo $hwpts | wc -w) distinct for $viommus vIOMMU(s))"
+# Timings: trace lines carry <pid>@<epoch seconds>; the guest prints its uptime.
+first_viommu=$(sed -n 's/^[0-9]*@\([0-9]*\)\..*iommufd_backend_alloc_viommu .*/\1/p' "$W/trace.log" | head -1)
+up0=$(sed -n 's/^@@@ INNER BEGIN .*uptime=\([0-9.]*\).*/\1/p' "$W/guest.txt")
+up1=$(sed -n 's/^@@@ INNER END uptime=\([0-9.]*\).*/\1/p' "$W/guest.txt")
+echo "# timing: QEMU start to first vIOMMU allocated $([ -n "$first_viommu" ] && echo "$((first_viommu - t0))s" || echo n/a)," \
+	"guest kernel up to /init ${up0:-n/a}s, guest tests $(awk -v a="${up0:-0}" -v b="${up1:-0}" 'BEGIN { if (b > 0) printf "%.1fs", b - a; else print "n/a" }')," \
+	"QEMU start to exit ${secs}s"
+sed 's/^/  trace| /' "$W/trace.log" 2>/dev/null
+sed 's/^/  qemu| /' "$W/qemu.out"
+sed 's/^/  guest| /' "$W/guest.txt"
+! grep -q '^not ok' "$tap"

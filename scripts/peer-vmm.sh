@@ -1,0 +1,24 @@
+#!/bin/bash
+# make peer-vmm: the VMM suite with upstream Linux (Debian's linux-source-7.3) as the
+# host kernel, side by side with this series: same config fragment, same QEMU 11.1,
+# same guest (this tree's Image and edu_dma.ko), same cases. A peer only: nothing of
+# its code goes into the series. Results: build/results-vmm-peer-X.Y/.
+#   PEER_VERSION=X.Y (default 7.3)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+V=${PEER_VERSION:-7.3}
+P=$BUILD/peer-$V
+# This tree first: the guest kernel, its module and the test VM's initramfs.
+"$ROOT/scripts/ensure-tree.sh"
+"$ROOT/scripts/build-kernel.sh"
+"$ROOT/scripts/build-guest-progs.sh"
+"$ROOT/scripts/pack-initramfs.sh"
+"$ROOT/scripts/make-iort-override.sh"
+"$ROOT/scripts/pack-vmm.sh"
+"$ROOT/scripts/fetch-peer-source.sh" "$V"
+# Options only this series defines are absent upstream: allowed, and listed.
+log "building the peer host kernel: Linux $V with config/test.config"
+KTREE=$P/linux KOBJ=$P/obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 "$ROOT/scripts/build-kernel.sh"
+RES=$BUILD/results-vmm-peer-$V KERNEL=$P/obj/arch/arm64/boot/Image KERNEL_NAME="Linux $V ($(cat "$P/.version"))" \
+	SKIP_BUILD=1 "$ROOT/scripts/check-vmm.sh"
