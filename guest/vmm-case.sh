@@ -77,8 +77,10 @@ cat "$tap"
 # What QEMU did, for the record: which stage-2 each vIOMMU was allocated on.
 hwpts=$(sed -n 's/.*iommufd_backend_alloc_viommu .* hwpt_id=\([0-9]*\) .* (0)$/\1/p' "$W/trace.log" | sort -u | tr '\n' ' ')
 echo "# stage-2 HWPT(s) under the vIOMMUs: ${hwpts:-none} ($(echo $hwpts | wc -w) distinct for $viommus vIOMMU(s))"
-# Timings: trace lines carry <pid>@<epoch seconds>; the guest prints its uptime.
-first_viommu=$(sed -n 's/^[0-9]*@\([0-9]*\)\..*iommufd_backend_alloc_viommu .*/\1/p' "$W/trace.log" | head -1)
+# Timings: trace lines start with a UTC time stamp (-msg timestamp=on), on the same
+# clock as `date`; the guest prints its uptime.
+ts=$(sed -n 's/^\([0-9-]*\)T\([0-9:]*\)\..*iommufd_backend_alloc_viommu .*/\1 \2/p' "$W/trace.log" | head -1)
+first_viommu=$([ -n "$ts" ] && date -u -d "$ts" +%s)
 up0=$(sed -n 's/^@@@ INNER BEGIN .*uptime=\([0-9.]*\).*/\1/p' "$W/guest.txt")
 up1=$(sed -n 's/^@@@ INNER END uptime=\([0-9.]*\).*/\1/p' "$W/guest.txt")
 echo "# timing: QEMU start to first vIOMMU allocated $([ -n "$first_viommu" ] && echo "$((first_viommu - t0))s" || echo n/a)," \

@@ -4,7 +4,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ -d "$TREE/.git" ] || die "no kernel tree at $TREE: run 'make tree' first"
+[ -f "$TREE/Makefile" ] || die "no kernel tree at $TREE: run 'make tree' first"
 mkdir -p "$OBJ" "$CCACHE_DIR"
 FRAG=$ROOT/config/test.config
 EXTRA_FRAGS=${EXTRA_FRAGS:-}
