@@ -28,7 +28,7 @@ fi
 # define yet are allowed to be absent: ALLOW_UNDEFINED_OPTIONS=1.
 defined() {
 	[ "${ALLOW_UNDEFINED_OPTIONS:-0}" = 1 ] || return 0
-	grep -rqx --include='Kconfig*' "config ${1#CONFIG_}" "$TREE"
+	grep -rqxE --include='Kconfig*' "(menu)?config ${1#CONFIG_}" "$TREE"
 }
 missing=$(grep -h '^CONFIG_[A-Z0-9_]*=y' "$FRAG" $EXTRA_FRAGS | cut -d= -f1 | sort -u |
 	while read -r opt; do

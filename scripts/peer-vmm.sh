@@ -19,6 +19,7 @@ P=$BUILD/peer-$V
 "$ROOT/scripts/fetch-peer-source.sh" "$V"
 # Options only this series defines are absent upstream: allowed, and listed.
 log "building the peer host kernel: Linux $V with config/test.config"
-KTREE=$P/linux KOBJ=$P/obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 "$ROOT/scripts/build-kernel.sh"
+KTREE=$P/linux KOBJ=$P/obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 EXTRA_FRAGS=$ROOT/config/peer.config \
+	"$ROOT/scripts/build-kernel.sh"
 RES=$BUILD/results-vmm-peer-$V KERNEL=$P/obj/arch/arm64/boot/Image KERNEL_NAME="Linux $V ($(cat "$P/.version"))" \
 	SKIP_BUILD=1 "$ROOT/scripts/check-vmm.sh"
