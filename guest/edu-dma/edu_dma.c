@@ -104,7 +104,8 @@ static void edu_dma_tests(struct pci_dev *pdev, void __iomem *regs)
 	int ret;
 
 	id = readl(regs + EDU_REG_ID);
-	tap(pdev, (id & EDU_ID_MAGIC_MASK) == EDU_ID_MAGIC, "edu identification register 0x%08x", id);
+	tap(pdev, (id & EDU_ID_MAGIC_MASK) == EDU_ID_MAGIC,
+	    "edu identification register 0x%08x", id);
 	writel(0x5a5a1234, regs + EDU_REG_LIVENESS);
 	tap(pdev, readl(regs + EDU_REG_LIVENESS) == ~0x5a5a1234U, "edu liveness register inverts");
 
@@ -162,8 +163,8 @@ static void edu_dma_tests(struct pci_dev *pdev, void __iomem *regs)
 	ret = edu_dma_run(pdev, regs, EDU_BUF_ADDR, iova_new, EDU_DMA_CMD_TO_RAM);
 	dma_sync_single_for_cpu(&pdev->dev, iova_new, EDU_BUF_SIZE, DMA_FROM_DEVICE);
 	dma_unmap_single(&pdev->dev, iova_new, EDU_BUF_SIZE, DMA_FROM_DEVICE);
-	tap(pdev, !ret && holds(new, 0x5c), "DMA to the remapped IOVA %pad reaches the new buffer (rc %d)",
-	    &iova_new, ret);
+	tap(pdev, !ret && holds(new, 0x5c),
+	    "DMA to the remapped IOVA %pad reaches the new buffer (rc %d)", &iova_new, ret);
 	if (iova_new == iova_old)
 		tap(pdev, holds(old, 0x11),
 		    "the unmapped buffer at the reused IOVA %pad was not written (guest TLB invalidation reached the SMMU)",
