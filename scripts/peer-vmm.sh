@@ -17,4 +17,5 @@ KTREE=$P/linux KOBJ=$P/obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 EXTRA_FRAGS=$RO
 # check-vmm.sh builds this tree's side (guest kernel, edu_dma.ko, initramfs) and boots
 # the peer Image as the host.
 RES=$BUILD/results-vmm-peer-$V KERNEL=$P/obj/arch/arm64/boot/Image KERNEL_NAME="Linux $V ($(cat "$P/.version"))" \
-	"$ROOT/scripts/check-vmm.sh"
+	"$ROOT/scripts/check-vmm.sh" || true
+python3 "$ROOT/scripts/vmm-table.py" "$BUILD/results/console-vmm.log" "$BUILD/results-vmm-peer-$V/console-vmm.log"
