@@ -12,6 +12,9 @@ export CROSS_COMPILE=aarch64-linux-gnu-
 # ccache lives outside the checkout so that fresh clones and `make clean` keep it.
 export CCACHE_DIR=${CCACHE_DIR:-/var/cache/viommu-bench/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Paths under the checkout are hashed relative to it, so a fresh clone elsewhere (CI)
+# and extra trees under build/ hit the same cache entries.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
 # Deterministic commits in the generated tree, so that tree -> export -> tree is byte-identical.
 export GIT_COMMITTER_NAME="viommu workbench"
 export GIT_COMMITTER_EMAIL="workbench@localhost"

@@ -4,6 +4,8 @@
 # command line's vmjob= picks what /init runs).
 # NO_IORT_OVERRIDE=1 writes build/initramfs-plain.cpio.gz instead, without the IORT
 # override, so that the guest sees the firmware's own IORT (no CANWBS).
+# FOCUS=file packs that shell script as /etc/focus.sh for the developer job
+# (scripts/boot-vm.sh focus LOG runs only it, after the KUnit results).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +26,7 @@ for t in iommufd iommufd_fail_nth; do
 	cp "$SELFTESTS/$t" "$R/tests/"
 done
 cp "$SELFTESTS"/tools/* "$R/tests/" 2>/dev/null || true
+[ -z "${FOCUS:-}" ] || install -m 755 "$FOCUS" "$R/etc/focus.sh"
 # An ACPI table upgrade (scripts/make-iort-override.sh) must come first, as an
 # uncompressed cpio; the kernel unpacks the concatenated archives in order.
 {
