@@ -40,7 +40,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
-/* The harness is not -Wextra clean: silence exactly what e2e-smmu-nested.c does. */
+/* The harness is not -Wextra clean: silence exactly what e2e-smmu-nested/e2e.h does. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
