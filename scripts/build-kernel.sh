@@ -23,23 +23,27 @@ else
 	kmake olddefconfig >/dev/null
 fi
 
-# Every option the fragment asks for must really be =y. When building an early
-# prefix of the series (make bisect), options that the prefix's Kconfig does not
-# define yet are allowed to be absent: ALLOW_UNDEFINED_OPTIONS=1.
+# Every option the fragments ask for must really have the value asked (=y or =m; a
+# later fragment overrides an earlier one, as in merge_config.sh). When building an
+# early prefix of the series (make bisect), options that the prefix's Kconfig does
+# not define yet are allowed to be absent: ALLOW_UNDEFINED_OPTIONS=1.
 defined() {
 	[ "${ALLOW_UNDEFINED_OPTIONS:-0}" = 1 ] || return 0
 	grep -rqxE --include='Kconfig*' "(menu)?config ${1#CONFIG_}" "$TREE"
 }
-missing=$(grep -h '^CONFIG_[A-Z0-9_]*=y' "$FRAG" $EXTRA_FRAGS | cut -d= -f1 | sort -u |
-	while read -r opt; do
-		grep -qx "$opt=y" "$OBJ/.config" && continue
-		if defined "$opt"; then echo "$opt"; else log "not defined by this tree's Kconfig: $opt" >&2; fi
+wanted=$(cat "$FRAG" $EXTRA_FRAGS | grep -E '^CONFIG_[A-Z0-9_]*=[ym]$' |
+	awk -F= '{ v[$1] = $2 } END { for (k in v) print k "=" v[k] }' | sort)
+missing=$(echo "$wanted" | while read -r want; do
+		grep -qx "$want" "$OBJ/.config" && continue
+		if defined "${want%=*}"; then echo "$want"; else log "not defined by this tree's Kconfig: ${want%=*}" >&2; fi
 	done)
-[ -z "$missing" ] || die "requested options did not end up =y (missing dependency?): $(echo $missing)"
-log "config verified: $(grep -c '^CONFIG_[A-Z0-9_]*=y' "$FRAG") requested options are =y"
+[ -z "$missing" ] || die "requested options did not end up as asked (missing dependency?): $(echo $missing)"
+log "config verified: $(echo "$wanted" | wc -l) requested options are as asked"
 
-log "building Image (ccache in $CCACHE_DIR, -j$JOBS)"
-run_logged "$OBJ/build.log" kmake Image || die "kernel build failed (log: $OBJ/build.log)"
+targets=(Image)
+grep -q '=m$' "$OBJ/.config" && targets+=(modules)
+log "building ${targets[*]} (ccache in $CCACHE_DIR, -j$JOBS)"
+run_logged "$OBJ/build.log" kmake "${targets[@]}" || die "kernel build failed (log: $OBJ/build.log)"
 grep -E 'warning:' "$OBJ/build.log" >&2 || true
 [ -f "$OBJ/arch/arm64/boot/Image" ] || die "no Image produced"
 

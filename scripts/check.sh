@@ -28,6 +28,29 @@ rm -f "$BUILD/initramfs-plain.cpio.gz"
 NO_IORT_OVERRIDE=1 "$ROOT/scripts/pack-initramfs.sh" || true
 INITRD=$BUILD/initramfs-plain.cpio.gz BOOT_TIMEOUT=${BOOT_TIMEOUT:-600} \
 	"$ROOT/scripts/boot-vm.sh" check-noncoherent "$RES/console-noncoherent.log" || true
+# Fourth boot (run before the VMM one): the modular variant of the test kernel,
+# iommufd, arm-smmu-v3, vfio and vfio-pci as modules, built through modpost in its
+# own object directory, loaded from the initramfs, running the e2e suite.
+# MODULAR=0 skips it (and its suites are then not expected): a developer shortcut.
+rm -f "$BUILD/initramfs-modular.cpio.gz"
+t_mod=$(date +%s)
+if [ "${MODULAR:-1}" = 0 ]; then
+	log "modular variant skipped (MODULAR=0)"
+elif "$ROOT/scripts/build-modular.sh" >"$RES/build-modular.log" 2>&1; then
+	printf '# suite: modular-build secs=%s\nok 1 - iommufd, arm-smmu-v3, vfio, vfio-pci build as modules (modpost)\n1..1\n' \
+		"$(($(date +%s) - t_mod))" >"$RES/modular-build.tap"
+	MODULES=$BUILD/modules-root "$ROOT/scripts/pack-initramfs.sh" || true
+else
+	{ printf '# suite: modular-build secs=%s\nnot ok 1 - iommufd, arm-smmu-v3, vfio, vfio-pci build as modules (modpost)\n' \
+		"$(($(date +%s) - t_mod))"
+	  grep -E 'error|ERROR' "$RES/build-modular.log" | head -10 | sed 's/^/# /'
+	  echo "1..1"; } >"$RES/modular-build.tap"
+fi
+if [ "${MODULAR:-1}" != 0 ]; then
+	KERNEL=$BUILD/obj-modular/arch/arm64/boot/Image INITRD=$BUILD/initramfs-modular.cpio.gz \
+		BOOT_TIMEOUT=${BOOT_TIMEOUT:-600} "$ROOT/scripts/boot-vm.sh" check-modular "$RES/console-modular.log" || true
+	hosts+=(--host "$RES/modular-build.tap")
+fi
 # Third boot: QEMU 11.1 as a real VMM on this kernel (VIRT=1: EL2, KVM in VHE mode),
 # passing the edu devices through to a guest behind accelerated vSMMUs.
 rm -f "$BUILD/initramfs-vmm.cpio.gz"
@@ -38,10 +61,12 @@ INITRD=$BUILD/initramfs-vmm.cpio.gz VIRT=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-1200} \
 expect=(--expect kunit:arm-smmu-v3-kunit-test --expect kunit:tegra241-cmdqv-kunit-test --expect selftest:iommufd --expect selftest:iommufd_fail_nth
 	--expect e2e:e2e-smmu-nested --expect e2e:noncoherent-refusal
 	--expect vmm:accel-one-smmu --expect vmm:accel-two-smmus)
+[ "${MODULAR:-1}" = 0 ] || expect+=(--expect modules:load --expect e2e:modular-e2e-smmu-nested)
 rc=0
-python3 "$ROOT/scripts/rollup.py" "$RES/console.log" --log "$RES/console-noncoherent.log" \
-	--log "$RES/console-vmm.log" \
+logs=(--log "$RES/console-noncoherent.log" --log "$RES/console-vmm.log")
+[ "${MODULAR:-1}" = 0 ] || logs+=(--log "$RES/console-modular.log")
+python3 "$ROOT/scripts/rollup.py" "$RES/console.log" "${logs[@]}" \
 	"${hosts[@]}" "${expect[@]}" | tee "$RES/rollup.txt" || rc=$?
 t_end=$(date +%s)
-echo "make check: $((t_end - t_start))s wall (build and host checks $((t_boot - t_start))s, VM $((t_end - t_boot))s); console logs: $RES/console.log $RES/console-noncoherent.log $RES/console-vmm.log"
+echo "make check: $((t_end - t_start))s wall (build and host checks $((t_boot - t_start))s, VM and modular build $((t_end - t_boot))s); console logs: $RES/console.log $RES/console-noncoherent.log $RES/console-modular.log $RES/console-vmm.log"
 exit "$rc"

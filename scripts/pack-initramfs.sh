@@ -16,6 +16,11 @@ if [ "${NO_IORT_OVERRIDE:-0}" = 1 ]; then
 	out=$BUILD/initramfs-plain.cpio.gz
 	override=
 fi
+# MODULES=dir (scripts/build-modular.sh's modules-root) writes
+# build/initramfs-modular.cpio.gz with those modules in /lib/modules and, in
+# /lib/modules/load-order, the order the modular job loads them in.
+modules=${MODULES:-}
+[ -z "$modules" ] || out=$BUILD/initramfs-modular.cpio.gz
 [ -x "$BUILD/busybox/bin/busybox" ] || die "no busybox: run 'make setup'"
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,lib,tests,proc,sys,dev,tmp,etc,root}
@@ -27,6 +32,11 @@ for t in iommufd iommufd_fail_nth; do
 done
 cp "$SELFTESTS"/tools/* "$R/tests/" 2>/dev/null || true
 [ -z "${FOCUS:-}" ] || install -m 755 "$FOCUS" "$R/etc/focus.sh"
+if [ -n "$modules" ]; then
+	cp -a "$modules/lib/modules" "$R/lib/"
+	python3 "$ROOT/scripts/module-load-order.py" "$R/lib/modules"/*/modules.dep \
+		iommufd arm_smmu_v3 vfio-pci >"$R/lib/modules/load-order"
+fi
 # An ACPI table upgrade (scripts/make-iort-override.sh) must come first, as an
 # uncompressed cpio; the kernel unpacks the concatenated archives in order.
 {
