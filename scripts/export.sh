@@ -17,7 +17,7 @@ n=$(git rev-list --count base..HEAD)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git -c core.abbrev=12 -c diff.noprefix=false format-patch -q --zero-commit --no-signature \
-	--cover-letter --subject-prefix=PATCH -o "$tmp" base..HEAD
+	--cover-letter --subject-prefix="PATCH v2" -o "$tmp" base..HEAD
 cover=$dst/0000-cover-letter.patch
 [ -f "$cover" ] || cover=$ROOT/patches/0000-cover-letter.patch
 python3 "$ROOT/scripts/cover-letter.py" "$cover" "$tmp/0000-cover-letter.patch"
