@@ -12,5 +12,8 @@ done
 echo "@@@ kvm: $(ls /dev/kvm 2>&1), $(dmesg | grep -m1 -i 'kvm.*\(VHE\|hyp\) mode' || echo 'no KVM mode line')"
 # shellcheck disable=SC2086
 set -- $edus
+# The docs table of what a VMM can tell apart from mainline, asked of this host
+# kernel (the same binary runs on Linux 7.3 under make peer-vmm).
+suite vmm uapi-vs-mainline 60 /tests/uapi-vs-mainline
 suite vmm accel-one-smmu 480 sh /lib/vmm-case.sh accel-one-smmu "$1"
 suite vmm accel-two-smmus 480 sh /lib/vmm-case.sh accel-two-smmus "$1" "$2"

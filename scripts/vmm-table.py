@@ -32,3 +32,27 @@ for case in ['accel-one-smmu','accel-two-smmus']:
         if not d: print(f'| {case} | {name} | not run | - |'); continue
         st='pass' if d['nok']==0 and d['ok']>0 else 'FAIL'
         print(f"| {case} | {name} | {st}: {d['ok']} ok, {d['nok']} not ok, {d['skip']} skip | {d['timing']}; {d['s2']} |")
+
+
+def uapi_rows(log):
+    """The vmm:uapi-vs-mainline rows: name -> (pass, what the kernel answered)."""
+    rows={}
+    inside=False
+    for ln in open(log,errors='replace'):
+        ln=TS.sub('',ln.rstrip('\r\n'))
+        if ln.startswith('@@@ BEGIN vmm:uapi-vs-mainline'): inside=True; continue
+        if ln.startswith('@@@ END vmm:'): inside=False; continue
+        m=re.match(r'^(not )?ok \d+ - (\S+) # \w+: ([^(,]+)',ln) if inside else None
+        if m: rows[m.group(2)]=(m.group(1) is None, m.group(3).strip())
+    return rows
+
+
+TS=re.compile(r'^\[\s*\d+\.\d+\]\s?')
+ou=uapi_rows(sys.argv[1]); pu=uapi_rows(sys.argv[2]) if len(sys.argv)>2 else {}
+if ou or pu:
+    print()
+    print('| uapi-vs-mainline row | this series | Linux 7.3 (peer) |')
+    print('|---|---|---|')
+    for row in list(ou)+[r for r in pu if r not in ou]:
+        cell=lambda r: ('as documented: ' if r[0] else 'NOT as documented: ')+r[1] if r else 'not run'
+        print(f'| {row} | {cell(ou.get(row))} | {cell(pu.get(row))} |')

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uapi-vs-mainline: the cases where a VMM could tell this series from mainline
+ * (Documentation/userspace-api/iommufd.rst, "Where a VMM Can Tell This Series
+ * From Mainline"), each asked of the running kernel through the real ARM
+ * SMMUv3 driver on an edu device bound to vfio-pci.
+ *
+ * The same binary runs on this series (make check's VMM boot) and on upstream
+ * Linux as the host (make peer-vmm). It finds out which one it runs on by
+ * asking for IOMMU_VIOMMU_SET_DEV_ID, which only the series has, and checks
+ * each answer against that kernel's column of the docs table: a row that no
+ * longer matches fails on the kernel that changed, so the table cannot drift.
+ * Each result line says what was seen, e.g.
+ *   ok 3 - entry_len_short # series: EINVAL (mainline: 0, zero-filled)
+ */
+#include <fcntl.h>
+#include <stdbool.h>
+
+#include "vmm-client.h"
+
+#define CMD_TLBI_NH_ASID	0x11ULL
+#define CMD_ASID(a)		((uint64_t)(a) << 48)
+
+static int iommufd = -1, devfd = -1;
+static uint32_t dev_id, ioas_id, s2_id, viommu_id;
+static bool series;
+static int tests, failed;
+
+static const char *err_name(int ret)
+{
+	static char buf[32];
+
+	switch (ret) {
+	case 0: return "0";
+	case -EINVAL: return "EINVAL";
+	case -E2BIG: return "E2BIG";
+	case -EBUSY: return "EBUSY";
+	case -ENOENT: return "ENOENT";
+	case -EFAULT: return "EFAULT";
+	case -EOPNOTSUPP: return "EOPNOTSUPP";
+	case -ENOTTY: return "ENOTTY";
+	}
+	snprintf(buf, sizeof(buf), "errno %d", -ret);
+	return buf;
+}
+
+/* One row of the docs table: what this kernel must answer, and the other's */
+static void expect(const char *name, int got, int want_series, int want_mainline,
+		   const char *why)
+{
+	int want = series ? want_series : want_mainline;
+	int other = series ? want_mainline : want_series;
+
+	tests++;
+	if (got != want)
+		failed++;
+	printf("%sok %d - %s # %s: %s", got == want ? "" : "not ", tests, name,
+	       series ? "series" : "mainline", err_name(got));
+	if (got != want)
+		printf(", documented %s", err_name(want));
+	printf(" (%s: %s%s%s)\n", series ? "mainline" : "series", err_name(other),
+	       why ? ", " : "", why ? why : "");
+	fflush(stdout);
+}
+
+static int die(const char *what, int ret)
+{
+	printf("Bail out! %s: %s\n", what, strerror(-ret));
+	exit(1);
+}
+
+static int invalidate(uint32_t id, void *data, uint32_t entry_len,
+		      uint32_t entry_num, uint32_t *out_num)
+{
+	struct iommu_hwpt_invalidate inv = {
+		.size = sizeof(inv),
+		.hwpt_id = id,
+		.data_uptr = (uintptr_t)data,
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.entry_len = entry_len,
+		.entry_num = entry_num,
+	};
+	int ret = ioctl(iommufd, IOMMU_HWPT_INVALIDATE, &inv) ? -errno : 0;
+
+	if (out_num)
+		*out_num = inv.entry_num;
+	return ret;
+}
+
+static void bring_up(const char *cdev)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
+	struct iommu_hwpt_alloc s2 = {
+		.size = sizeof(s2),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	int ret;
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	if (iommufd < 0)
+		die("open /dev/iommu", -errno);
+	devfd = open(cdev, O_RDWR);
+	if (devfd < 0)
+		die(cdev, -errno);
+	bind.iommufd = iommufd;
+	if (ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		die("VFIO_DEVICE_BIND_IOMMUFD", -errno);
+	dev_id = bind.out_devid;
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &ioas))
+		die("IOMMU_IOAS_ALLOC", -errno);
+	ioas_id = ioas.out_ioas_id;
+	s2.dev_id = dev_id;
+	s2.pt_id = ioas_id;
+	if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &s2))
+		die("IOMMU_HWPT_ALLOC(NEST_PARENT)", -errno);
+	s2_id = s2.out_hwpt_id;
+	ret = vfio_attach(devfd, s2_id);
+	if (ret)
+		die("attach to the S2", ret);
+	ret = viommu_alloc(iommufd, dev_id, s2_id, &viommu_id);
+	if (ret)
+		die("IOMMU_VIOMMU_ALLOC", ret);
+}
+
+/* Only the series has IOMMU_VIOMMU_SET_DEV_ID (0xb0): mainline says ENOTTY */
+static bool is_series(void)
+{
+	uint32_t zero[16] = { sizeof(zero) };
+
+	return !(ioctl(iommufd, _IO(IOMMUFD_TYPE, 0xb0), zero) && errno == ENOTTY);
+}
+
+static void invalidate_rows(void)
+{
+	uint64_t cmd[3] = { CMD_TLBI_NH_ASID | CMD_ASID(1), 0, 0 };
+	uint32_t num;
+	int ret;
+
+	num = 7;
+	ret = invalidate(ioas_id, cmd, 16, 1, &num);
+	expect("invalidate_on_ioas", ret, -EINVAL, -EINVAL, "6.12 said ENOENT");
+	expect("invalidate_on_ioas_entry_num_out", num, 0, 0, "entry_num written back");
+	ret = invalidate(s2_id, cmd, 16, 1, NULL);
+	expect("invalidate_on_paging_hwpt", ret, -EINVAL, -EINVAL, NULL);
+
+	ret = invalidate(viommu_id, cmd, 24, 1, &num);
+	expect("entry_len_long_zero_padding", ret, 0, 0, NULL);
+	expect("entry_len_long_zero_padding_done", num, 1, 1, "entry_num out");
+	cmd[2] = 1;
+	ret = invalidate(viommu_id, cmd, 24, 1, NULL);
+	expect("entry_len_long_nonzero_padding", ret, -E2BIG, -E2BIG, NULL);
+	ret = invalidate(viommu_id, cmd, 8, 1, NULL);
+	expect("entry_len_short", ret, -EINVAL, 0, "mainline zero-fills the entry");
+	ret = invalidate(viommu_id, cmd, 16, 0, &num);
+	expect("entry_num_zero", ret, 0, -EINVAL, "the series' documented probe");
+}
+
+static void viommu_alloc_data_row(void)
+{
+	struct iommu_viommu_alloc a = {
+		.size = sizeof(a),
+		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.dev_id = dev_id,
+		.hwpt_id = s2_id,
+		.data_len = 16,
+		.data_uptr = 0,
+	};
+	int ret = ioctl(iommufd, IOMMU_VIOMMU_ALLOC, &a) ? -errno : 0;
+
+	if (!ret)
+		obj_destroy(iommufd, a.out_viommu_id);
+	expect("viommu_alloc_data_len_without_uptr", ret, -EINVAL, 0,
+	       "ARM SMMUv3 takes no data upstream");
+}
+
+/* Last: it unbinds the device */
+static void unbind_with_vdevice_row(void)
+{
+	struct iommu_vdevice_alloc v = {
+		.size = sizeof(v),
+		.viommu_id = viommu_id,
+		.dev_id = dev_id,
+		.virt_id = 0x10,
+	};
+	int ret;
+
+	if (ioctl(iommufd, IOMMU_VDEVICE_ALLOC, &v))
+		die("IOMMU_VDEVICE_ALLOC", -errno);
+	close(devfd);	/* unbinds the device from the iommufd */
+	devfd = -1;
+	ret = obj_destroy(iommufd, viommu_id);
+	expect("unbind_then_destroy_viommu", ret, -EBUSY, 0,
+	       "the series' vDEVICE holds its vIOMMU until destroyed");
+	ret = obj_destroy(iommufd, v.out_vdevice_id);
+	expect("unbind_then_destroy_vdevice", ret, 0, -ENOENT,
+	       "mainline destroyed it with the device");
+	if (series) {
+		ret = obj_destroy(iommufd, viommu_id);
+		expect("destroy_viommu_after_vdevice", ret, 0, 0, NULL);
+	}
+}
+
+int main(void)
+{
+	struct edu_sysfs edu[EDU_MAX];
+	int n = edu_sysfs_find(edu, EDU_MAX);
+
+	printf("TAP version 13\n");
+	if (n < 1 || !edu[0].cdev[0]) {
+		printf("1..0 # SKIP no edu device bound to vfio-pci\n");
+		return 4;
+	}
+	bring_up(edu[0].cdev);
+	series = is_series();
+	note("kernel: %s; device %s behind %s", series ? "this series" :
+	     "mainline (no IOMMU_VIOMMU_SET_DEV_ID)", edu[0].bdf, edu[0].smmu);
+	printf("1..%d\n", series ? 12 : 11);
+	invalidate_rows();
+	viommu_alloc_data_row();
+	unbind_with_vdevice_row();
+	close(iommufd);
+	return failed ? 1 : 0;
+}
