@@ -7,11 +7,12 @@
 #   make check   series checks, bisect build, boot, every test suite, roll-up
 #   make check-vmm  only the VMM suite (QEMU 11.1 accel=on on this kernel, in the VM)
 #   make peer-vmm   the VMM suite with upstream Linux 7.3 as the host kernel
+#   make bench      benchmarks: ratios in the same boot, and against Linux 7.3
 #   make bisect  build every prefix of the series
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all setup tree export build run check check-vmm peer-vmm bisect checkpatch clean distclean
+.PHONY: all setup tree export build run check check-vmm peer-vmm bench bisect checkpatch clean distclean
 all: check
 
 setup:
@@ -39,6 +40,9 @@ check-vmm: setup
 
 peer-vmm: setup
 	@$(S)/peer-vmm.sh
+
+bench: setup
+	@$(S)/bench.sh
 
 bisect: setup
 	@$(S)/ensure-tree.sh

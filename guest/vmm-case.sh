@@ -6,6 +6,8 @@
 # edu_dma module checks DMA through its own stage 1 over our stage 2.
 # Prints one TAP stream (numbered here, plan last), then the guest's console, QEMU's
 # output and its iommufd trace, prefixed so that only the TAP lines count.
+# EDU_BENCH=N (default 4, make bench: more): the guest's edu_dma times N strict
+# map + unmap pairs, each unmap a guest invalidation the VMM forwards to this kernel.
 name=$1
 shift
 n=$#
@@ -37,7 +39,7 @@ echo "# case $name: QEMU $(cat /vmm/qemu-version), $n edu device(s) passed throu
 t0=$(date +%s)
 timeout -s KILL 420 /vmm/qemu -M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M \
 	-bios /vmm/QEMU_EFI.fd -kernel /vmm/Image -initrd /vmm/guest.cpio.gz \
-	-append "console=ttyAMA0 loglevel=4 panic=-1 iommu.strict=1 kunit.enable=0 edu_expect=$n" \
+	-append "console=ttyAMA0 loglevel=4 panic=-1 iommu.strict=1 kunit.enable=0 edu_expect=$n edu_bench=${EDU_BENCH:-4}" \
 	-nodefaults -nographic -no-reboot -serial "file:$W/guest.log" -monitor none \
 	-object iommufd,id=iommufd0 -trace 'iommufd_backend_*' -D "$W/trace.log" -msg timestamp=on \
 	"$@" </dev/null >"$W/qemu.out" 2>&1

@@ -4,7 +4,8 @@
 # command line's vmjob= picks what /init runs).
 # NO_IORT_OVERRIDE=1 writes build/initramfs-plain.cpio.gz instead, without the IORT
 # override, so that the guest sees the firmware's own IORT (no CANWBS).
-# FOCUS=file packs that shell script as /etc/focus.sh for the developer job
+# FOCUS=file packs that shell script as /etc/focus.sh for the developer job;
+# BENCH_CONF=file packs the benchmark sizes as /etc/bench.conf (make bench)
 # (scripts/boot-vm.sh focus LOG runs only it, after the KUnit results).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +33,7 @@ for t in iommufd iommufd_fail_nth; do
 done
 cp "$SELFTESTS"/tools/* "$R/tests/" 2>/dev/null || true
 [ -z "${FOCUS:-}" ] || install -m 755 "$FOCUS" "$R/etc/focus.sh"
+[ -z "${BENCH_CONF:-}" ] || install -m 644 "$BENCH_CONF" "$R/etc/bench.conf"
 if [ -n "$modules" ]; then
 	cp -a "$modules/lib/modules" "$R/lib/"
 	python3 "$ROOT/scripts/module-load-order.py" "$R/lib/modules"/*/modules.dep \

@@ -9,11 +9,7 @@ set -euo pipefail
 
 V=${PEER_VERSION:-7.3}
 P=$BUILD/peer-$V
-"$ROOT/scripts/fetch-peer-source.sh" "$V"
-# Options only this series defines are absent upstream: allowed, and listed.
-log "building the peer host kernel: Linux $V with config/test.config"
-KTREE=$P/linux KOBJ=$P/obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 EXTRA_FRAGS=$ROOT/config/peer.config \
-	"$ROOT/scripts/build-kernel.sh"
+"$ROOT/scripts/build-peer.sh" "$V" >/dev/null
 # check-vmm.sh builds this tree's side (guest kernel, edu_dma.ko, initramfs) and boots
 # the peer Image as the host.
 RES=$BUILD/results-vmm-peer-$V KERNEL=$P/obj/arch/arm64/boot/Image KERNEL_NAME="Linux $V ($(cat "$P/.version"))" \

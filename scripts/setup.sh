@@ -8,7 +8,7 @@ set -euo pipefail
 [ "$(id -u)" = 0 ] || die "make setup installs packages: run it as root"
 PKGS=(make gcc git gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 	ccache sparse bc flex bison libssl-dev libelf-dev cpio kmod rsync xz-utils gzip file
-	python3 perl qemu-efi-aarch64 linux-source-6.12 dpkg-dev)
+	python3 perl qemu-efi-aarch64 linux-source-6.12 dpkg-dev gnuplot-nox)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

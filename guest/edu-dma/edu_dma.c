@@ -11,6 +11,13 @@
  * Results go to the kernel log as TAP-like lines prefixed with "edu_dma_tap: "
  * ("ok - ...", "not ok - ...", "ok - ... # SKIP why"); the guest's init numbers
  * them. Nothing here is part of the kernel series.
+ *
+ * bench_cycles=N (make bench; make check passes a tiny N) also times N strict
+ * dma_map_single() + dma_unmap_single() pairs without DMA: each unmap makes the
+ * guest's SMMU driver invalidate its TLB and sync, which the VMM forwards to the
+ * host through IOMMU_HWPT_INVALIDATE (edu's own DMA is paced by a 100 ms timer,
+ * so timing it would measure nothing of ours). One line per device:
+ *   edu_dma_tap: # BENCH e2e.guest_unmap_ns dev=BDF unit=ns reps=N min= med= max=
  */
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
@@ -20,6 +27,8 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/timekeeping.h>
 
 #define EDU_REG_ID		0x00
 #define EDU_REG_LIVENESS	0x04
@@ -75,6 +84,55 @@ static int edu_to_device(struct pci_dev *pdev, void __iomem *regs, void *buf,
 	if (iova)
 		*iova = a;
 	return ret;
+}
+
+static unsigned int bench_cycles;
+module_param(bench_cycles, uint, 0444);
+MODULE_PARM_DESC(bench_cycles, "time this many strict map + unmap pairs");
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void edu_dma_bench(struct pci_dev *pdev, void *buf)
+{
+	u64 *ns, map_total = 0;
+	unsigned int i;
+
+	ns = kcalloc(bench_cycles, sizeof(*ns), GFP_KERNEL);
+	if (!ns) {
+		tap(pdev, false, "bench: no memory for %u samples", bench_cycles);
+		return;
+	}
+	for (i = 0; i != bench_cycles; i++) {
+		u64 t0, t1, t2;
+		dma_addr_t a;
+
+		t0 = ktime_get_ns();
+		a = dma_map_single(&pdev->dev, buf, EDU_BUF_SIZE, DMA_TO_DEVICE);
+		t1 = ktime_get_ns();
+		if (dma_mapping_error(&pdev->dev, a))
+			break;
+		dma_unmap_single(&pdev->dev, a, EDU_BUF_SIZE, DMA_TO_DEVICE);
+		t2 = ktime_get_ns();
+		map_total += t1 - t0;
+		ns[i] = t2 - t1;
+	}
+	if (i != bench_cycles) {
+		tap(pdev, false, "bench: dma_map_single failed at cycle %u", i);
+		kfree(ns);
+		return;
+	}
+	sort(ns, bench_cycles, sizeof(*ns), cmp_u64, NULL);
+	pr_info("edu_dma_tap: # BENCH e2e.guest_unmap_ns dev=%s unit=ns reps=%u min=%llu med=%llu max=%llu\n",
+		pci_name(pdev), bench_cycles, ns[0], ns[bench_cycles / 2],
+		ns[bench_cycles - 1]);
+	tap(pdev, true, "timed %u strict map + unmap pairs (map %llu ns, unmap %llu ns median)",
+	    bench_cycles, map_total / bench_cycles, ns[bench_cycles / 2]);
+	kfree(ns);
 }
 
 static void fill(u8 *buf, u8 seed)
@@ -172,6 +230,8 @@ static void edu_dma_tests(struct pci_dev *pdev, void __iomem *regs)
 	else
 		pr_info("edu_dma_tap: ok - %s: stale-translation check # SKIP IOVA not reused (%pad then %pad), nothing to prove\n",
 			pci_name(pdev), &iova_old, &iova_new);
+	if (bench_cycles)
+		edu_dma_bench(pdev, src);
 out:
 	kfree(new);
 	kfree(old);

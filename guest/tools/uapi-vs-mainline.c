@@ -40,7 +40,10 @@ static const char *err_name(int ret)
 	case -EOPNOTSUPP: return "EOPNOTSUPP";
 	case -ENOTTY: return "ENOTTY";
 	}
-	snprintf(buf, sizeof(buf), "errno %d", -ret);
+	if (ret > 0)	/* a count, not an error */
+		snprintf(buf, sizeof(buf), "%d", ret);
+	else
+		snprintf(buf, sizeof(buf), "errno %d", -ret);
 	return buf;
 }
 
