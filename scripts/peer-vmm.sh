@@ -14,4 +14,7 @@ P=$BUILD/peer-$V
 # the peer Image as the host.
 RES=$BUILD/results-vmm-peer-$V KERNEL=$P/obj/arch/arm64/boot/Image KERNEL_NAME="Linux $V ($(cat "$P/.version"))" \
 	"$ROOT/scripts/check-vmm.sh" || true
-python3 "$ROOT/scripts/vmm-table.py" "$BUILD/results/console-vmm.log" "$BUILD/results-vmm-peer-$V/console-vmm.log"
+# This series' side: the newer of make check-vmm's and make check's VMM logs
+ours=$BUILD/results-vmm/console-vmm.log
+[ "$BUILD/results/console-vmm.log" -nt "$ours" ] && ours=$BUILD/results/console-vmm.log
+python3 "$ROOT/scripts/vmm-table.py" "$ours" "$BUILD/results-vmm-peer-$V/console-vmm.log"
