@@ -34,7 +34,7 @@ RATIOS = [
 ]
 # Figures where ours/7.3 should be <= 1.0
 PEER_TARGET = ('inv.', 'devid.lookup')
-LIMITS = {'mem.bytes_per_viommu': 1024, 'mem.bytes_per_set_dev_id': 64,
+LIMITS = {'mem.bytes_per_viommu': 1024, 'mem.bytes_per_arm_viommu': 1024, 'mem.bytes_per_set_dev_id': 64,
           'mem.bytes_per_vdevice': 64}
 
 
