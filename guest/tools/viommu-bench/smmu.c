@@ -61,9 +61,9 @@ struct s2_env {
 	struct cmdq q[2];
 };
 
-static int map_unmap_op(void *arg)
+/* One 4 KiB page of the S2 at S2_IOVA: map it, or unmap it; 0 or -errno */
+static int s2_page(struct s2_env *s, bool map_it)
 {
-	struct s2_env *s = arg;
 	struct iommu_ioas_map map = {
 		.size = sizeof(map),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
@@ -80,10 +80,16 @@ static int map_unmap_op(void *arg)
 		.length = S2_PAGE,
 	};
 
-	if (ioctl(s->fd, IOMMU_IOAS_MAP, &map) ||
-	    ioctl(s->fd, IOMMU_IOAS_UNMAP, &unmap))
-		return -errno;
-	return 0;
+	if (map_it)
+		return ioctl(s->fd, IOMMU_IOAS_MAP, &map) ? -errno : 0;
+	return ioctl(s->fd, IOMMU_IOAS_UNMAP, &unmap) ? -errno : 0;
+}
+
+static int map_unmap_op(void *arg)
+{
+	int ret = s2_page(arg, true);
+
+	return ret ? ret : s2_page(arg, false);
 }
 
 /* Two edu devices behind different SMMUs, bound to vfio-pci; else why not */
@@ -291,32 +297,18 @@ struct cmd_count {
 static void s2_count_cmds(struct s2_env *s, unsigned int k,
 			  struct cmd_count *c, struct fail *f)
 {
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = s->ioas,
-		.user_va = (uintptr_t)s->buf,
-		.length = S2_PAGE,
-		.iova = S2_IOVA,
-	};
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = s->ioas,
-		.iova = S2_IOVA,
-		.length = S2_PAGE,
-	};
 	uint32_t before[2], after[2];
-	int d;
+	int d, ret = s2_page(s, true);
 
-	if (ioctl(s->fd, IOMMU_IOAS_MAP, &map)) {
-		fail_set(f, -errno, "IOMMU_IOAS_MAP");
+	if (ret) {
+		fail_set(f, ret, "IOMMU_IOAS_MAP");
 		return;
 	}
 	for (d = 0; d < 2; d++)
 		before[d] = cmdq_prod(&s->q[d]);
-	if (ioctl(s->fd, IOMMU_IOAS_UNMAP, &unmap)) {
-		fail_set(f, -errno, "IOMMU_IOAS_UNMAP");
+	ret = s2_page(s, false);
+	if (ret) {
+		fail_set(f, ret, "IOMMU_IOAS_UNMAP");
 		return;
 	}
 	for (d = 0; d < 2; d++)
