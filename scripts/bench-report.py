@@ -22,6 +22,8 @@ import tempfile
 
 BENCH = re.compile(r'# BENCH (\S+)((?: \S+=\S+)*)\s*$')
 STATS = ('unit', 'reps', 'min', 'med', 'max')
+# Values that ride in keys: not part of a figure's identity
+VALUES = STATS + ('tlbi', 'sync')
 
 # (figure, target, what it is); target applies to this series' median
 RATIOS = [
@@ -50,7 +52,7 @@ def parse(path):
         if not m:
             continue
         kv = dict(p.split('=', 1) for p in m.group(2).split())
-        key = (m.group(1), tuple(sorted((k, v) for k, v in kv.items() if k not in STATS)))
+        key = (m.group(1), tuple(sorted((k, v) for k, v in kv.items() if k not in VALUES)))
         figs[key] = kv
     return figs
 

@@ -106,7 +106,7 @@ int ioas_alloc(int fd, uint32_t *id);
 /* The figure groups: the number of TAP lines each prints, and the group */
 #define INV_FIGURES	5
 #define DEVID_FIGURES	6
-#define S2_FIGURES	4
+#define S2_FIGURES	5
 #define MEM_FIGURES	3
 
 void run_inv(const struct bench_cfg *cfg);

@@ -14,7 +14,7 @@
 
 static const char *const s2_figs[S2_FIGURES] = {
 	"s2.map_unmap_ns", "s2.ratio_4_1", "s2.unmap_cmds",
-	"mem.bytes_per_arm_viommu",
+	"mem.bytes_per_arm_viommu", "e2e.host_invalidate_ns",
 };
 
 #define S2_IOVA			0x1000000ULL
@@ -83,6 +83,30 @@ static int s2_page(struct s2_env *s, bool map_it)
 	if (map_it)
 		return ioctl(s->fd, IOMMU_IOAS_MAP, &map) ? -errno : 0;
 	return ioctl(s->fd, IOMMU_IOAS_UNMAP, &unmap) ? -errno : 0;
+}
+
+/*
+ * What the VMM does for each strict unmap of its guest: one guest TLBI_NH_VA
+ * (ASID 1, leaf, no range fields) through IOMMU_HWPT_INVALIDATE on an ARM
+ * SMMUv3 vIOMMU, which the kernel issues with a CMD_SYNC and waits for.
+ */
+static int guest_tlbi_op(void *arg)
+{
+	struct s2_env *s = arg;
+	uint64_t cmd[2] = {
+		htole64(0x12ULL | 1ULL << 48),		/* TLBI_NH_VA, ASID 1 */
+		htole64(0x1000ULL | 1ULL),		/* ADDR, LEAF */
+	};
+	struct iommu_hwpt_invalidate inv = {
+		.size = sizeof(inv),
+		.hwpt_id = s->viommu[0],
+		.data_uptr = (uintptr_t)cmd,
+		.data_type = IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
+		.entry_len = sizeof(cmd),
+		.entry_num = 1,
+	};
+
+	return ioctl(s->fd, IOMMU_HWPT_INVALIDATE, &inv) ? -errno : 0;
 }
 
 static int map_unmap_op(void *arg)
@@ -487,11 +511,23 @@ void run_smmu(const struct bench_cfg *cfg)
 	}
 	if (ft.err) {
 		fig_end(s2_figs[3], &ft);
+		fig_end(s2_figs[4], &ft);
 	} else {
-		struct fail fm = { 0 };
+		struct fail fm = { 0 }, fi = { 0 };
+		double tns[cfg->reps];
 
 		s2_mem_viommus(cfg, &s, &fm);
 		fig_end(s2_figs[3], &fm);
+
+		ret = calibrate(guest_tlbi_op, &s, cfg->sample_ns, &calls);
+		for (r = 0; !ret && r < cfg->reps; r++)
+			ret = time_calls(guest_tlbi_op, &s, calls, &tns[r]);
+		if (ret)
+			fail_set(&fi, ret, "IOMMU_HWPT_INVALIDATE, one TLBI_NH_VA");
+		else
+			bench_line(s2_figs[4], "", "ns", tns, cfg->reps,
+				   false);
+		fig_end(s2_figs[4], &fi);
 	}
 out:
 	for (i = 0; i < cfg->nviommus; i++)
