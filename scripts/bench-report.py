@@ -149,7 +149,7 @@ def draw(plot, path, peer_name):
             f.write(f'{i} "{name}" {o if o is not None else "NaN"} {p if p is not None else "NaN"}\n')
         dat = f.name
     script = f'''
-set terminal svg size 1000,520 dynamic font "sans,11"
+set terminal svg size 1000,520 dynamic noenhanced font "sans,11"
 set output "{path}"
 set title "make bench: ratios measured within one boot (median)"
 set style data histograms
