@@ -94,10 +94,6 @@ static void bring_up(const char *cdev)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
-	struct iommu_hwpt_alloc s2 = {
-		.size = sizeof(s2),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
 	int ret;
 
 	iommufd = open("/dev/iommu", O_RDWR);
@@ -113,11 +109,9 @@ static void bring_up(const char *cdev)
 	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &ioas))
 		die("IOMMU_IOAS_ALLOC", -errno);
 	ioas_id = ioas.out_ioas_id;
-	s2.dev_id = dev_id;
-	s2.pt_id = ioas_id;
-	if (ioctl(iommufd, IOMMU_HWPT_ALLOC, &s2))
-		die("IOMMU_HWPT_ALLOC(NEST_PARENT)", -errno);
-	s2_id = s2.out_hwpt_id;
+	ret = nest_parent_alloc(iommufd, dev_id, ioas_id, &s2_id);
+	if (ret)
+		die("IOMMU_HWPT_ALLOC(NEST_PARENT)", ret);
 	ret = vfio_attach(devfd, s2_id);
 	if (ret)
 		die("attach to the S2", ret);

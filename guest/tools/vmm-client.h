@@ -45,19 +45,44 @@ static inline int obj_destroy(int fd, uint32_t id)
 	return ioctl(fd, IOMMU_DESTROY, &d) ? -errno : 0;
 }
 
-/* An ARM_SMMUV3 vIOMMU for @dev_id on the nesting parent @hwpt_id */
-static inline int viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt_id,
-			       uint32_t *out)
+/* A vIOMMU of @type, no driver data, on the nesting parent @hwpt_id */
+static inline int viommu_alloc_type(int fd, uint32_t type, uint32_t dev_id,
+				    uint32_t hwpt_id, uint32_t *out)
 {
 	struct iommu_viommu_alloc a = {
 		.size = sizeof(a),
-		.type = IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+		.type = type,
 		.dev_id = dev_id,
 		.hwpt_id = hwpt_id,
 	};
 	int ret = ioctl(fd, IOMMU_VIOMMU_ALLOC, &a) ? -errno : 0;
 
 	*out = ret ? 0 : a.out_viommu_id;
+	return ret;
+}
+
+/* An ARM_SMMUV3 vIOMMU for @dev_id on the nesting parent @hwpt_id */
+static inline int viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt_id,
+			       uint32_t *out)
+{
+	return viommu_alloc_type(fd, IOMMU_VIOMMU_TYPE_ARM_SMMUV3, dev_id,
+				 hwpt_id, out);
+}
+
+/* A NEST_PARENT stage-2 HWPT on @ioas, allocated through @dev_id */
+static inline int nest_parent_alloc(int fd, uint32_t dev_id, uint32_t ioas,
+				    uint32_t *out)
+{
+	struct iommu_hwpt_alloc a = {
+		.size = sizeof(a),
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.dev_id = dev_id,
+		.pt_id = ioas,
+		.data_type = IOMMU_HWPT_DATA_NONE,
+	};
+	int ret = ioctl(fd, IOMMU_HWPT_ALLOC, &a) ? -errno : 0;
+
+	*out = ret ? 0 : a.out_hwpt_id;
 	return ret;
 }
 

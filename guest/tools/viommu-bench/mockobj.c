@@ -32,23 +32,6 @@ static int mock_dev_add(int fd, uint32_t ioas, uint32_t *dev_id)
 	return 0;
 }
 
-static int nest_parent_alloc(int fd, uint32_t dev_id, uint32_t ioas,
-			     uint32_t *id)
-{
-	struct iommu_hwpt_alloc a = {
-		.size = sizeof(a),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-		.dev_id = dev_id,
-		.pt_id = ioas,
-		.data_type = IOMMU_HWPT_DATA_NONE,
-	};
-
-	if (ioctl(fd, IOMMU_HWPT_ALLOC, &a))
-		return -errno;
-	*id = a.out_hwpt_id;
-	return 0;
-}
-
 /* A nested mock HWPT straight on @parent: the path without a vIOMMU */
 int mock_nested_alloc(int fd, uint32_t dev_id, uint32_t parent, uint32_t *id)
 {
@@ -71,17 +54,8 @@ int mock_nested_alloc(int fd, uint32_t dev_id, uint32_t parent, uint32_t *id)
 /* No driver data: the two kernels' struct iommu_viommu_selftest differ */
 int mock_viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt, uint32_t *id)
 {
-	struct iommu_viommu_alloc a = {
-		.size = sizeof(a),
-		.type = IOMMU_VIOMMU_TYPE_SELFTEST,
-		.dev_id = dev_id,
-		.hwpt_id = hwpt,
-	};
-
-	if (ioctl(fd, IOMMU_VIOMMU_ALLOC, &a))
-		return -errno;
-	*id = a.out_viommu_id;
-	return 0;
+	return viommu_alloc_type(fd, IOMMU_VIOMMU_TYPE_SELFTEST, dev_id, hwpt,
+				 id);
 }
 
 int vdevice_alloc(int fd, uint32_t viommu, uint32_t dev_id, uint64_t virt_id,

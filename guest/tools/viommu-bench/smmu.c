@@ -160,11 +160,6 @@ static int dev_bind(struct s2_env *s, int d, struct fail *f)
 
 static int s2_open(struct s2_env *s, struct fail *f)
 {
-	struct iommu_hwpt_alloc a = {
-		.size = sizeof(a),
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-		.data_type = IOMMU_HWPT_DATA_NONE,
-	};
 	int ret;
 
 	s->fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
@@ -181,13 +176,11 @@ static int s2_open(struct s2_env *s, struct fail *f)
 		fail_set(f, ret, "IOMMU_IOAS_ALLOC");
 		return ret;
 	}
-	a.dev_id = s->dev[0].dev_id;
-	a.pt_id = s->ioas;
-	if (ioctl(s->fd, IOMMU_HWPT_ALLOC, &a)) {
-		fail_set(f, -errno, "IOMMU_HWPT_ALLOC NEST_PARENT via dev0");
-		return f->err;
+	ret = nest_parent_alloc(s->fd, s->dev[0].dev_id, s->ioas, &s->s2);
+	if (ret) {
+		fail_set(f, ret, "IOMMU_HWPT_ALLOC NEST_PARENT via dev0");
+		return ret;
 	}
-	s->s2 = a.out_hwpt_id;
 	ret = vfio_attach(s->dev[0].fd, s->s2);
 	if (ret) {
 		fail_set(f, ret, "VFIO_DEVICE_ATTACH_IOMMUFD_PT dev0 -> S2");
