@@ -35,7 +35,7 @@ for side in series peer; do
 	KERNEL=$kernel INITRD=$RES/initramfs-bench.cpio.gz VIRT=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-2400} \
 		"$ROOT/scripts/boot-vm.sh" bench "$RES/console-$side.log" || true
 	python3 "$ROOT/scripts/rollup.py" "$RES/console-$side.log" \
-		--expect bench:viommu-bench --expect bench:guest-unmap >"$RES/rollup-$side.txt" || rc=1
+		--expect bench:viommu-bench --expect bench:edu-dma-cost --expect bench:guest-unmap >"$RES/rollup-$side.txt" || rc=1
 	sed "s/^/    $side: /" "$RES/rollup-$side.txt" >&2
 done
 docs=()

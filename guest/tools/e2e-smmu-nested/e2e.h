@@ -288,6 +288,8 @@ static inline void edu_wr64(struct edu_dev *d, unsigned int off, uint64_t v)
 
 /* edu.c: edu DMA and page patterns */
 uint64_t now_ms(void);
+void dev_dma_copy(struct __test_metadata *_metadata, fixture_t *self, int d,
+		  uint64_t iova_src, uint64_t iova_dst, uint8_t seed);
 void dev_dma_pattern(struct __test_metadata *_metadata, fixture_t *self,
 		     int d, uint64_t iova_dst, uint8_t seed);
 void expect_pattern(struct __test_metadata *_metadata, const char *what,
@@ -354,5 +356,6 @@ E2E_CHECK(cross_smmu_rules);			/* cross-smmu.c */
 E2E_CHECK(busy_objects);			/* busy-objects.c */
 E2E_CHECK(no_cmdqv_on_plain_smmu);		/* cmdqv-refusals.c */
 E2E_CHECK(vmids_differ);			/* vmids.c */
+E2E_CHECK(edu_dma_nested_vs_s2);		/* dma-cost.c */
 
 #endif

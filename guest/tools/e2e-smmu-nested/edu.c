@@ -67,26 +67,33 @@ static int edu_dma(struct edu_dev *d, uint64_t iova, uint64_t len, bool to_ram)
 }
 
 /*
- * Device @d writes one page with pattern @seed to stage-1 @iova_dst:
- * the pattern is put in the device's source page (IOVA_SRC), pulled into the
- * edu buffer (RAM -> device), then pushed to @iova_dst (device -> RAM).
- * Both legs go through S1 then S2. Use a fresh seed per call so a failed
- * first leg cannot be masked by an old edu buffer content.
+ * Device @d copies one page with pattern @seed from bus address @iova_src to
+ * @iova_dst: the pattern is put in the device's source page (at @iova_src),
+ * pulled into the edu buffer (RAM -> device), then pushed to @iova_dst
+ * (device -> RAM). Use a fresh seed per call so a failed first leg cannot be
+ * masked by an old edu buffer content.
  */
-void dev_dma_pattern(struct __test_metadata *_metadata, fixture_t *self,
-		     int d, uint64_t iova_dst, uint8_t seed)
+void dev_dma_copy(struct __test_metadata *_metadata, fixture_t *self, int d,
+		  uint64_t iova_src, uint64_t iova_dst, uint8_t seed)
 {
 	struct edu_dev *dev = &self->dev[d];
 
 	fill_pattern(area_ptr(self, d, AREA_SRC), seed);
-	note("  dev%d: DMA RAM->edu from S1 IOVA 0x%llx, then edu->RAM to S1 IOVA 0x%llx (seed 0x%02x)",
-	     d, (unsigned long long)IOVA_SRC, (unsigned long long)iova_dst, seed);
-	ASSERT_EQ(0, edu_dma(dev, IOVA_SRC, EDU_DMA_BUF_SIZE, false)) {
+	note("  dev%d: DMA RAM->edu from IOVA 0x%llx, then edu->RAM to IOVA 0x%llx (seed 0x%02x)",
+	     d, (unsigned long long)iova_src, (unsigned long long)iova_dst, seed);
+	ASSERT_EQ(0, edu_dma(dev, iova_src, EDU_DMA_BUF_SIZE, false)) {
 		TH_LOG("dev%d: DMA RAM->device timed out", d);
 	}
 	ASSERT_EQ(0, edu_dma(dev, iova_dst, EDU_DMA_BUF_SIZE, true)) {
 		TH_LOG("dev%d: DMA device->RAM timed out", d);
 	}
+}
+
+/* The same through the guest stage-1: from IOVA_SRC, which maps AREA_SRC */
+void dev_dma_pattern(struct __test_metadata *_metadata, fixture_t *self,
+		     int d, uint64_t iova_dst, uint8_t seed)
+{
+	dev_dma_copy(_metadata, self, d, IOVA_SRC, iova_dst, seed);
 }
 
 void expect_pattern(struct __test_metadata *_metadata, const char *what,

@@ -68,5 +68,6 @@ E2E_TEST(no_cmdqv_on_plain_smmu)		/* cmdqv-refusals.c */
 E2E_TEST(vmids_differ)				/* vmids.c */
 E2E_TEST(s2_invalidation_races_viommu_churn)	/* shared-s2.c */
 E2E_TEST(long_invalidation_max_entries)		/* invalidation.c */
+E2E_TEST(edu_dma_nested_vs_s2)			/* dma-cost.c */
 
 TEST_HARNESS_MAIN

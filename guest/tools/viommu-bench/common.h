@@ -2,7 +2,7 @@
 /*
  * viommu-bench, internal: the run's configuration, timing and statistics, the
  * TAP/BENCH output, the mock-IOMMU objects (iommufd selftest ops), and the
- * figure groups main.c runs (mock.c, devid.c, smmu.c, mem.c).
+ * figure groups main.c runs (mock.c, devid.c, mock-s2.c, smmu.c, mem.c).
  */
 #ifndef VIOMMU_BENCH_H
 #define VIOMMU_BENCH_H
@@ -86,6 +86,7 @@ struct mock_env {
 /* The vdev_id that entries_add() gives mock device @i */
 #define ENTRY_VDEV_ID(i)	((uint64_t)(i) + 1)
 
+int mock_dev_add(int fd, uint32_t ioas, uint32_t dev_flags, uint32_t *dev_id);
 int mock_env_open(struct mock_env *e, unsigned int ndev, struct fail *f);
 void mock_env_close(struct mock_env *e);
 int mock_viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt, uint32_t *id);
@@ -105,13 +106,15 @@ int ioas_alloc(int fd, uint32_t *id);
 
 /* The figure groups: the number of TAP lines each prints, and the group */
 #define INV_FIGURES	5
-#define DEVID_FIGURES	6
+#define DEVID_FIGURES	8
 #define S2_FIGURES	5
+#define MOCK_S2_FIGURES	2
 #define MEM_FIGURES	3
 
 void run_inv(const struct bench_cfg *cfg);
 void run_devid(const struct bench_cfg *cfg);
 void run_smmu(const struct bench_cfg *cfg);
+void run_mock_s2(const struct bench_cfg *cfg);
 void run_mem(const struct bench_cfg *cfg);
 /* mem.c: "Slab:" in kB once it has stopped falling, caches shrunk */
 int slab_kb(long *kb);

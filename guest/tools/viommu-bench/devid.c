@@ -7,8 +7,13 @@
  *    fill/empty passes per repetition, only the fills timed);
  *  - devid.set_dev_id_ns_per_op: the same with IOMMU_VIOMMU_SET_DEV_ID (this
  *    series only);
- *  - devid.lookup_ns_per_cmd: vIOMMU invalidations whose entries name the N
- *    vdev_ids in a pseudo-random order, per entry;
+ *  - devid.lookup_ns_per_cmd: the dev-id table's own scaling: vIOMMU
+ *    invalidations whose entries name LOOKUP_HOT vdev_ids spread evenly over
+ *    the N entries (so every size walks the table's full depth, and every
+ *    size touches the same number of devices), per entry;
+ *  - devid.lookup_spread_ns_per_cmd: invalidations naming all N vdev_ids in a
+ *    pseudo-random order, per entry: the table plus the cache footprint of
+ *    N devices' state (no target; see docs/bench-analysis.md);
  *  - and each at the largest N over the smallest, paired per repetition.
  * Every size runs on its own iommufd, closed (everything destroyed) after it.
  */
@@ -16,12 +21,17 @@
 
 /* Entries per lookup invalidation */
 #define LOOKUP_BATCH	64
+/* Distinct vdev_ids the devid.lookup_ns_per_cmd commands name, at any size */
+#define LOOKUP_HOT	8
 
 static const char *const devid_figs[DEVID_FIGURES] = {
 	"devid.vdevice_alloc_ns_per_op", "devid.set_dev_id_ns_per_op",
-	"devid.lookup_ns_per_cmd", "devid.vdevice_alloc_ratio_10k_10",
-	"devid.set_dev_id_ratio_10k_10", "devid.lookup_ratio_10k_10",
+	"devid.lookup_ns_per_cmd", "devid.lookup_spread_ns_per_cmd",
+	"devid.vdevice_alloc_ratio_10k_10", "devid.set_dev_id_ratio_10k_10",
+	"devid.lookup_ratio_10k_10", "devid.lookup_spread_ratio_10k_10",
 };
+/* The samples of each figure, in devid_figs' order (ratios: + DEVID_KINDS) */
+enum { F_VDEVICE, F_SET_DEV_ID, F_LOOKUP, F_SPREAD, DEVID_KINDS };
 
 struct lookup_call {
 	int fd;
@@ -44,11 +54,13 @@ static int lookup_op(void *arg)
 }
 
 /*
- * n + LOOKUP_BATCH entries: a fixed pseudo-random permutation of the n
- * vdev_ids, repeated, so that any window of LOOKUP_BATCH starting below n
- * continues the cycle.
+ * n + LOOKUP_BATCH entries, so that any window of LOOKUP_BATCH starting below
+ * n continues the cycle. @spread: a fixed pseudo-random permutation of the n
+ * vdev_ids, repeated; otherwise the LOOKUP_HOT entries k * n / LOOKUP_HOT in
+ * turn (at n = 10: the first nine but one; at 10k: one per 1250).
  */
-static struct iommu_viommu_invalidate_selftest *lookup_cmds(unsigned int n)
+static struct iommu_viommu_invalidate_selftest *lookup_cmds(unsigned int n,
+							     bool spread)
 {
 	struct iommu_viommu_invalidate_selftest *cmds;
 	unsigned int *perm, i, j, t;
@@ -73,33 +85,33 @@ static struct iommu_viommu_invalidate_selftest *lookup_cmds(unsigned int n)
 		perm[j] = t;
 	}
 	for (i = 0; i < n + LOOKUP_BATCH; i++) {
-		cmds[i].vdev_id = ENTRY_VDEV_ID(perm[i % n]);
+		j = (i % LOOKUP_HOT) * n / LOOKUP_HOT;
+		cmds[i].vdev_id = ENTRY_VDEV_ID(spread ? perm[i % n] : j);
 		cmds[i].cache_id = i % (MOCK_DEV_CACHE_ID_MAX + 1);
 	}
 	free(perm);
 	return cmds;
 }
 
+/* [kind][size][repetition] */
 struct devid_samples {
-	double *vdevice[MAX_SIZES];
-	double *set_dev_id[MAX_SIZES];
-	double *lookup[MAX_SIZES];
+	double *v[DEVID_KINDS][MAX_SIZES];
 };
 
 /*
  * One repetition at size e->ndev on a fresh vIOMMU: fill its table (timed)
  * and empty it again until the fills add up to @sample_ns; then, with the
- * table full, time the lookup if @lc is given.
+ * table full, time both lookups if @lc (two calls) is given.
  */
 static void devid_rep(struct mock_env *e, uint64_t sample_ns,
 		      bool by_set_dev_id, uint32_t *vdev, double *add_ns,
 		      struct lookup_call *lc, unsigned long *lcalls,
-		      double *lookup_ns, struct fail *f)
+		      double **lookup_ns, struct fail *f)
 {
 	unsigned int made = 0, passes = 0;
 	uint64_t spent = 0, t0;
 	uint32_t viommu;
-	int ret;
+	int ret, k;
 
 	ret = mock_viommu_alloc(e->fd, e->dev_id[0], e->parent, &viommu);
 	if (ret) {
@@ -120,16 +132,18 @@ static void devid_rep(struct mock_env *e, uint64_t sample_ns,
 	}
 	if (!f->err)
 		*add_ns = (double)spent / ((double)passes * e->ndev);
-	if (!f->err && lc) {
-		lc->viommu = viommu;
-		ret = *lcalls ? 0 : calibrate(lookup_op, lc, sample_ns, lcalls);
+	for (k = 0; !f->err && lc && k < 2; k++) {
+		lc[k].viommu = viommu;
+		ret = lcalls[k] ? 0 :
+			calibrate(lookup_op, &lc[k], sample_ns, &lcalls[k]);
 		if (!ret)
-			ret = time_calls(lookup_op, lc, *lcalls, lookup_ns);
+			ret = time_calls(lookup_op, &lc[k], lcalls[k],
+					 lookup_ns[k]);
 		if (ret)
 			fail_set(f, ret, "IOMMU_HWPT_INVALIDATE vIOMMU, %u entries of %u",
 				 LOOKUP_BATCH, e->ndev);
 		else
-			*lookup_ns /= LOOKUP_BATCH;
+			*lookup_ns[k] /= LOOKUP_BATCH;
 	}
 	entries_remove(e, viommu, by_set_dev_id, vdev, made, f);
 	ret = obj_destroy(e->fd, viommu);
@@ -137,68 +151,102 @@ static void devid_rep(struct mock_env *e, uint64_t sample_ns,
 		fail_set(f, ret, "IOMMU_DESTROY vIOMMU");
 }
 
-/* All figures of one size; @fv: vDEVICE and lookup, @fs: SET_DEV_ID */
-static void devid_size(const struct bench_cfg *cfg, int sz,
-		       struct devid_samples *s, struct fail *fv,
-		       struct fail *fs)
-{
-	unsigned int n = cfg->entries[sz];
-	struct lookup_call lc = { .n = n };
-	unsigned long lcalls = 0;
+/* What one table size needs: its iommufd, devices and lookup commands */
+struct devid_env {
 	struct mock_env e;
+	struct lookup_call lc[2];	/* F_LOOKUP, F_SPREAD */
+	unsigned long lcalls[2];
 	uint32_t *vdev;
-	uint64_t t0;
-	int r;
+};
 
-	vdev = calloc(n, sizeof(*vdev));
-	lc.cmds = lookup_cmds(n);
-	if (!vdev || !lc.cmds) {
-		fail_set(fv, -ENOMEM, "%u entries", n);
-		fail_set(fs, -ENOMEM, "%u entries", n);
-		goto out;
+static int devid_env_open(struct devid_env *d, unsigned int n,
+			  struct fail *f)
+{
+	uint64_t t0 = now_ns();
+	int k;
+
+	memset(d, 0, sizeof(*d));
+	d->e.fd = -1;
+	d->vdev = calloc(n, sizeof(*d->vdev));
+	for (k = 0; k < 2; k++) {
+		d->lc[k].n = n;
+		d->lc[k].cmds = lookup_cmds(n, k == 1);
 	}
-	t0 = now_ns();
-	if (mock_env_open(&e, n, fv)) {
-		*fs = *fv;
-		goto out;
+	if (!d->vdev || !d->lc[0].cmds || !d->lc[1].cmds) {
+		fail_set(f, -ENOMEM, "%u entries", n);
+		return f->err;
 	}
-	lc.fd = e.fd;
+	if (mock_env_open(&d->e, n, f))
+		return f->err;
+	d->lc[0].fd = d->lc[1].fd = d->e.fd;
 	note("devid: %u mock devices made in %.1f s", n,
 	     (now_ns() - t0) / 1e9);
+	return 0;
+}
+
+static void devid_env_close(struct devid_env *d)
+{
+	if (d->e.fd >= 0)
+		mock_env_close(&d->e);
+	free(d->vdev);
+	free((void *)d->lc[0].cmds);
+	free((void *)d->lc[1].cmds);
+}
+
+/*
+ * Every size set up first, then each repetition measures every size in turn:
+ * whatever drifts during the run (deferred frees of earlier groups, the
+ * host) weighs on all sizes alike, and the ratios pair samples taken
+ * back to back. @fv: vDEVICE and lookup, @fs: SET_DEV_ID.
+ */
+static void devid_measure(const struct bench_cfg *cfg, struct devid_env *d,
+			  struct devid_samples *s, struct fail *fv,
+			  struct fail *fs)
+{
+	double *lookup_ns[2];
+	int r, sz;
+
 	for (r = 0; r < cfg->reps && !fv->err; r++)
-		devid_rep(&e, cfg->sample_ns, false, vdev, &s->vdevice[sz][r],
-			  &lc, &lcalls, &s->lookup[sz][r], fv);
+		for (sz = 0; sz < cfg->nentries && !fv->err; sz++) {
+			lookup_ns[0] = &s->v[F_LOOKUP][sz][r];
+			lookup_ns[1] = &s->v[F_SPREAD][sz][r];
+			devid_rep(&d[sz].e, cfg->sample_ns, false, d[sz].vdev,
+				  &s->v[F_VDEVICE][sz][r], d[sz].lc,
+				  d[sz].lcalls, lookup_ns, fv);
+		}
 	for (r = 0; cfg->series && r < cfg->reps && !fs->err; r++)
-		devid_rep(&e, cfg->sample_ns, true, vdev,
-			  &s->set_dev_id[sz][r], NULL, NULL, NULL, fs);
-	t0 = now_ns();
-	mock_env_close(&e);
-	note("devid: %u entries measured, iommufd closed in %.1f s", n,
-	     (now_ns() - t0) / 1e9);
-out:
-	free(vdev);
-	free((void *)lc.cmds);
+		for (sz = 0; sz < cfg->nentries && !fs->err; sz++)
+			devid_rep(&d[sz].e, cfg->sample_ns, true, d[sz].vdev,
+				  &s->v[F_SET_DEV_ID][sz][r], NULL, NULL, NULL,
+				  fs);
 }
 
 void run_devid(const struct bench_cfg *cfg)
 {
 	struct devid_samples s = { 0 };
 	struct fail fv = { 0 }, fs = { 0 };
-	int last = cfg->nentries - 1, sz, i;
+	int last = cfg->nentries - 1, sz, i, k;
+	struct devid_env d[MAX_SIZES];
 	double ratio[cfg->reps];
-	double **fig_v[3] = { s.vdevice, s.set_dev_id, s.lookup };
-	const struct fail *fig_f[3] = { &fv, &fs, &fv };
+	uint64_t t0;
 
-	for (sz = 0; sz < cfg->nentries; sz++) {
-		s.vdevice[sz] = calloc(cfg->reps, sizeof(double));
-		s.set_dev_id[sz] = calloc(cfg->reps, sizeof(double));
-		s.lookup[sz] = calloc(cfg->reps, sizeof(double));
-		if (!s.vdevice[sz] || !s.set_dev_id[sz] || !s.lookup[sz])
-			fail_set(&fv, -ENOMEM, "samples");
-	}
-	for (sz = 0; sz < cfg->nentries; sz++)
-		if (!fv.err || (cfg->series && !fs.err))
-			devid_size(cfg, sz, &s, &fv, &fs);
+	for (k = 0; k < DEVID_KINDS; k++)
+		for (sz = 0; sz < cfg->nentries; sz++) {
+			s.v[k][sz] = calloc(cfg->reps, sizeof(double));
+			if (!s.v[k][sz])
+				fail_set(&fv, -ENOMEM, "samples");
+		}
+	for (sz = 0; sz < cfg->nentries && !fv.err; sz++)
+		devid_env_open(&d[sz], cfg->entries[sz], &fv);
+	if (fv.err)
+		fs = fv;
+	else
+		devid_measure(cfg, d, &s, &fv, &fs);
+	t0 = now_ns();
+	for (i = 0; i < sz; i++)
+		devid_env_close(&d[i]);
+	note("devid: every size measured, iommufds closed in %.1f s",
+	     (now_ns() - t0) / 1e9);
 	if (fv.skip) {
 		group_failed(devid_figs, DEVID_FIGURES, &fv);
 		goto out;
@@ -206,16 +254,19 @@ void run_devid(const struct bench_cfg *cfg)
 	note("devid: ratios are entries=%u over entries=%u, paired per repetition",
 	     cfg->entries[last], cfg->entries[0]);
 	for (i = 0; i < DEVID_FIGURES; i++) {
-		const struct fail *f = fig_f[i % 3];
-		double **v = fig_v[i % 3];
+		const struct fail *f;
+		double **v;
 		char keys[32];
 
-		if (i % 3 == 1 && !cfg->series) {
+		k = i % DEVID_KINDS;
+		f = k == F_SET_DEV_ID ? &fs : &fv;
+		v = s.v[k];
+		if (k == F_SET_DEV_ID && !cfg->series) {
 			fig_skip(devid_figs[i],
 				 "no IOMMU_VIOMMU_SET_DEV_ID in this kernel");
 			continue;
 		}
-		if (!f->err && i < 3) {
+		if (!f->err && i < DEVID_KINDS) {
 			for (sz = 0; sz < cfg->nentries; sz++) {
 				snprintf(keys, sizeof(keys), "entries=%u",
 					 cfg->entries[sz]);
@@ -230,9 +281,7 @@ void run_devid(const struct bench_cfg *cfg)
 		fig_end(devid_figs[i], f);
 	}
 out:
-	for (sz = 0; sz < cfg->nentries; sz++) {
-		free(s.vdevice[sz]);
-		free(s.set_dev_id[sz]);
-		free(s.lookup[sz]);
-	}
+	for (k = 0; k < DEVID_KINDS; k++)
+		for (sz = 0; sz < cfg->nentries; sz++)
+			free(s.v[k][sz]);
 }

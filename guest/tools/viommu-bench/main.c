@@ -4,7 +4,8 @@
  * "# BENCH" comment line per measured point.
  *   viommu-bench [--tiny] [--reps R] [--only mock|smmu|mem]
  * mock: invalidation cost and dev-id table scaling on the iommufd selftest's
- * mock IOMMU (mock.c, devid.c); smmu: a stage-2 shared by vIOMMUs on the
+ * mock IOMMU, and a stage-2 shared by mock vIOMMUs on both mock instances
+ * (mock.c, devid.c, mock-s2.c); smmu: a stage-2 shared by vIOMMUs on the
  * emulated SMMUv3s (smmu.c); mem: kernel memory per object (mem.c).
  * The same binary runs on this series and on mainline: it uses only ioctls
  * and test ops that both have, and SKIPs what the kernel lacks.
@@ -87,7 +88,7 @@ int main(int argc, char **argv)
 	cfg.series = kernel_is_series();
 
 	if (!only || !strcmp(only, "mock"))
-		n += INV_FIGURES + DEVID_FIGURES;
+		n += INV_FIGURES + DEVID_FIGURES + MOCK_S2_FIGURES;
 	if (!only || !strcmp(only, "smmu"))
 		n += S2_FIGURES;
 	if (!only || !strcmp(only, "mem"))
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
 	if (!only || !strcmp(only, "mock")) {
 		run_inv(&cfg);
 		run_devid(&cfg);
+		run_mock_s2(&cfg);
 	}
 	if (!only || !strcmp(only, "smmu"))
 		run_smmu(&cfg);

@@ -18,14 +18,17 @@ int ioas_alloc(int fd, uint32_t *id)
 }
 
 /* A mock device attached to @ioas: its iommufd device ID in @dev_id */
-static int mock_dev_add(int fd, uint32_t ioas, uint32_t *dev_id)
+/* A mock device on @ioas; @dev_flags MOCK_FLAGS_DEVICE_*, e.g. its instance */
+int mock_dev_add(int fd, uint32_t ioas, uint32_t dev_flags, uint32_t *dev_id)
 {
 	struct iommu_test_cmd c = {
 		.size = sizeof(c),
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN,
+		.op = dev_flags ? IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS :
+				  IOMMU_TEST_OP_MOCK_DOMAIN,
 		.id = ioas,
 	};
 
+	c.mock_domain_flags.dev_flags = dev_flags;
 	if (ioctl(fd, IOMMU_TEST_CMD, &c))
 		return -errno;
 	*dev_id = c.mock_domain.out_idev_id;
@@ -192,7 +195,7 @@ int mock_env_open(struct mock_env *e, unsigned int ndev, struct fail *f)
 		goto err;
 	}
 	for (i = 0; i < ndev; i++, e->ndev++) {
-		ret = mock_dev_add(e->fd, e->ioas, &e->dev_id[i]);
+		ret = mock_dev_add(e->fd, e->ioas, 0, &e->dev_id[i]);
 		if (ret) {
 			fail_set(f, ret, "IOMMU_TEST_OP_MOCK_DOMAIN (mock device %u of %u)",
 				 i + 1, ndev);
