@@ -8,6 +8,8 @@
 # output and its iommufd trace, prefixed so that only the TAP lines count.
 # EDU_BENCH=N (default 4, make bench: more): the guest's edu_dma times N strict
 # map + unmap pairs, each unmap a guest invalidation the VMM forwards to this kernel.
+# EDU_FAULT=IOVA: the guest's edu_dma also DMAs to IOVA, never mapped; the guest's
+# SMMU driver must log the fault QEMU relayed from this kernel's vEVENTQ.
 name=$1
 shift
 n=$#
@@ -39,7 +41,7 @@ echo "# case $name: QEMU $(cat /vmm/qemu-version), $n edu device(s) passed throu
 t0=$(date +%s)
 timeout -s KILL 420 /vmm/qemu -M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M \
 	-bios /vmm/QEMU_EFI.fd -kernel /vmm/Image -initrd /vmm/guest.cpio.gz \
-	-append "console=ttyAMA0 loglevel=4 panic=-1 iommu.strict=1 kunit.enable=0 edu_expect=$n edu_bench=${EDU_BENCH:-4}" \
+	-append "console=ttyAMA0 loglevel=4 panic=-1 iommu.strict=1 kunit.enable=0 edu_expect=$n edu_bench=${EDU_BENCH:-4}${EDU_FAULT:+ edu_fault=$EDU_FAULT}" \
 	-nodefaults -nographic -no-reboot -serial "file:$W/guest.log" -monitor none \
 	-object iommufd,id=iommufd0 -trace 'iommufd_backend_*' -D "$W/trace.log" -msg timestamp=on \
 	"$@" </dev/null >"$W/qemu.out" 2>&1
@@ -64,6 +66,13 @@ tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
 		echo "ok - QEMU registered the guest's vSID of each device ($vdevs vDEVICE(s))"
 	else
 		echo "not ok - QEMU registered $vdevs vDEVICE(s), expected $n"
+	fi
+	if [ -n "${EDU_FAULT:-}" ]; then
+		if grep -i 'vevent' "$W/qemu.out" | grep -qiE 'error|fail|cannot'; then
+			echo "not ok - QEMU reported a vEVENTQ error: $(grep -i 'vevent' "$W/qemu.out" | head -1)"
+		else
+			echo "ok - QEMU reported no vEVENTQ error"
+		fi
 	fi
 	sed -n '/^@@@ INNER BEGIN/,/^@@@ INNER END/p' "$W/guest.txt" | grep -E '^(not )?ok '
 	if grep -q '^@@@ INNER END' "$W/guest.txt"; then

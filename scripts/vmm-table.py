@@ -26,7 +26,7 @@ def info(log):
 ours=info(sys.argv[1]); peer=info(sys.argv[2]) if len(sys.argv)>2 else {}
 print('| case | host kernel | result | timings |')
 print('|---|---|---|---|')
-for case in ['accel-one-smmu','accel-two-smmus']:
+for case in ['accel-one-smmu','accel-two-smmus','guest-fault','cmdqv-refused']:
     for name,r in (('this series (6.12.117)',ours),('Linux 7.3 (peer)',peer)):
         d=r.get(case)
         if not d: print(f'| {case} | {name} | not run | - |'); continue

@@ -88,6 +88,14 @@ static int edu_to_device(struct pci_dev *pdev, void __iomem *regs, void *buf,
 
 static unsigned int bench_cycles;
 module_param(bench_cycles, uint, 0444);
+
+/*
+ * fault_iova=IOVA: at the end, the device also writes to IOVA, which this
+ * driver never mapped: the guest's SMMU driver must then log the stage-1
+ * fault its vSMMU received through the VMM (guest/vmm-guest-init checks).
+ */
+static unsigned long fault_iova;
+module_param(fault_iova, ulong, 0444);
 MODULE_PARM_DESC(bench_cycles, "time this many strict map + unmap pairs");
 
 static int cmp_u64(const void *a, const void *b)
@@ -232,6 +240,13 @@ static void edu_dma_tests(struct pci_dev *pdev, void __iomem *regs)
 			pci_name(pdev), &iova_old, &iova_new);
 	if (bench_cycles)
 		edu_dma_bench(pdev, src);
+	if (fault_iova) {
+		/* Nothing is mapped there: the DMA faults, the engine stops */
+		ret = edu_dma_run(pdev, regs, EDU_BUF_ADDR, fault_iova,
+				  EDU_DMA_CMD_TO_RAM);
+		tap(pdev, !ret, "DMA device -> RAM to the never-mapped IOVA %#lx issued (rc %d)",
+		    fault_iova, ret);
+	}
 out:
 	kfree(new);
 	kfree(old);

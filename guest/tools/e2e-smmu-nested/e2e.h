@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -357,5 +358,6 @@ E2E_CHECK(busy_objects);			/* busy-objects.c */
 E2E_CHECK(no_cmdqv_on_plain_smmu);		/* cmdqv-refusals.c */
 E2E_CHECK(vmids_differ);			/* vmids.c */
 E2E_CHECK(edu_dma_nested_vs_s2);		/* dma-cost.c */
+E2E_CHECK(guest_fault_vevent);			/* vevent.c */
 
 #endif

@@ -14,7 +14,8 @@
  *   - DMA from the edu devices through S1 then S2, guest TLB/CD invalidation
  *     through the vIOMMUs, and a stage-2 remap that must reach both SMMUs,
  *   - the live STEs read back through /dev/mem (VMIDs, shared S2TTB), and a
- *     stage-2 remap racing vIOMMU alloc/destroy in a second thread.
+ *     stage-2 remap racing vIOMMU alloc/destroy in a second thread,
+ *   - a fault of a guest stage-1 read back from the vIOMMU's vEVENTQ.
  *
  * The fixture setup does the VMM bring-up (steps 1-6) again for every test (the
  * harness forks per test), the teardown undoes it in order (step 12).
@@ -69,5 +70,6 @@ E2E_TEST(vmids_differ)				/* vmids.c */
 E2E_TEST(s2_invalidation_races_viommu_churn)	/* shared-s2.c */
 E2E_TEST(long_invalidation_max_entries)		/* invalidation.c */
 E2E_TEST(edu_dma_nested_vs_s2)			/* dma-cost.c */
+E2E_TEST(guest_fault_vevent)			/* vevent.c */
 
 TEST_HARNESS_MAIN

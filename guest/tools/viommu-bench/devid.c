@@ -10,7 +10,8 @@
  *  - devid.lookup_ns_per_cmd: the dev-id table's own scaling: vIOMMU
  *    invalidations whose entries name LOOKUP_HOT vdev_ids spread evenly over
  *    the N entries (so every size walks the table's full depth, and every
- *    size touches the same number of devices), per entry;
+ *    size touches the same number of devices and the same user memory), per
+ *    entry;
  *  - devid.lookup_spread_ns_per_cmd: invalidations naming all N vdev_ids in a
  *    pseudo-random order, per entry: the table plus the cache footprint of
  *    N devices' state (no target; see docs/bench-analysis.md);
@@ -39,6 +40,7 @@ struct lookup_call {
 	const struct iommu_viommu_invalidate_selftest *cmds;
 	unsigned int n;		/* entries in the table */
 	unsigned int pos;	/* next entry of the cyclic order */
+	bool cycle;		/* advance pos (F_SPREAD), else stay at 0 */
 };
 
 static int lookup_op(void *arg)
@@ -49,7 +51,8 @@ static int lookup_op(void *arg)
 	ret = hwpt_invalidate(c->fd, c->viommu,
 			      IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
 			      &c->cmds[c->pos], sizeof(*c->cmds), LOOKUP_BATCH);
-	c->pos = (c->pos + LOOKUP_BATCH) % c->n;
+	if (c->cycle)
+		c->pos = (c->pos + LOOKUP_BATCH) % c->n;
 	return ret;
 }
 
@@ -57,7 +60,9 @@ static int lookup_op(void *arg)
  * n + LOOKUP_BATCH entries, so that any window of LOOKUP_BATCH starting below
  * n continues the cycle. @spread: a fixed pseudo-random permutation of the n
  * vdev_ids, repeated; otherwise the LOOKUP_HOT entries k * n / LOOKUP_HOT in
- * turn (at n = 10: the first nine but one; at 10k: one per 1250).
+ * turn (at n = 10: the first nine but one; at 10k: one per 1250), of which
+ * only the first window is used: every call then copies the same user memory
+ * at every size, and only the table differs.
  */
 static struct iommu_viommu_invalidate_selftest *lookup_cmds(unsigned int n,
 							     bool spread)
@@ -171,6 +176,7 @@ static int devid_env_open(struct devid_env *d, unsigned int n,
 	for (k = 0; k < 2; k++) {
 		d->lc[k].n = n;
 		d->lc[k].cmds = lookup_cmds(n, k == 1);
+		d->lc[k].cycle = k == 1;
 	}
 	if (!d->vdev || !d->lc[0].cmds || !d->lc[1].cmds) {
 		fail_set(f, -ENOMEM, "%u entries", n);
