@@ -47,3 +47,4 @@ else
 	echo "not ok 4 - the kernel warned: $(dmesg | grep -E 'WARNING|BUG:' | tail -1)"
 fi
 sed 's/^/  qemu| /' "$W/qemu.out"
+echo	# QEMU's last line has no newline

@@ -193,8 +193,9 @@ static void veventq_rows(void)
 	       veventq_alloc_ret(IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV, 16),
 	       -EOPNOTSUPP, 0, "TEGRA241_CMDQV on a plain ARM SMMUv3 vIOMMU");
 	expect("veventq_depth_above_max",
-	       veventq_alloc_ret(IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 65537),
-	       -EINVAL, 0, "IOMMU_VEVENTQ_MAX_DEPTH is 65536 here");
+	       veventq_alloc_ret(IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
+				 IOMMU_VEVENTQ_MAX_DEPTH + 1),
+	       -EINVAL, 0, "IOMMU_VEVENTQ_MAX_DEPTH is 2^19 here");
 }
 
 /* Last: it unbinds the device */
