@@ -69,6 +69,58 @@ static inline int viommu_alloc(int fd, uint32_t dev_id, uint32_t hwpt_id,
 				 hwpt_id, out);
 }
 
+/* A vEVENTQ of @type on @viommu: its ID and its file descriptor */
+static inline int veventq_alloc(int fd, uint32_t viommu, uint32_t type,
+				uint32_t depth, uint32_t *id, int *qfd)
+{
+	struct iommu_veventq_alloc a = {
+		.size = sizeof(a),
+		.viommu_id = viommu,
+		.type = type,
+		.veventq_depth = depth,
+	};
+
+	if (ioctl(fd, IOMMU_VEVENTQ_ALLOC, &a))
+		return -errno;
+	*id = a.out_veventq_id;
+	*qfd = a.out_veventq_fd;
+	return 0;
+}
+
+/* IOAS_MAP of [@va, +@len) at the fixed @iova, read/write */
+static inline int ioas_map_fixed(int fd, uint32_t ioas, void *va, uint64_t len,
+				 uint64_t iova)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP, &m) ? -errno : 0;
+}
+
+/* IOAS_UNMAP of [@iova, +@len); @out_len, if given: what was unmapped */
+static inline int ioas_unmap(int fd, uint32_t ioas, uint64_t iova,
+			     uint64_t len, uint64_t *out_len)
+{
+	struct iommu_ioas_unmap u = {
+		.size = sizeof(u),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = len,
+	};
+	int ret = ioctl(fd, IOMMU_IOAS_UNMAP, &u) ? -errno : 0;
+
+	if (out_len)
+		*out_len = u.length;
+	return ret;
+}
+
 /* A NEST_PARENT stage-2 HWPT on @ioas, allocated through @dev_id */
 static inline int nest_parent_alloc(int fd, uint32_t dev_id, uint32_t ioas,
 				    uint32_t *out)

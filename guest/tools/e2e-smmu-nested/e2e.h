@@ -314,8 +314,6 @@ void guest_s1_build(struct __test_metadata *_metadata, fixture_t *self,
 		    int d, struct iommu_hwpt_arm_smmuv3 *ste);
 
 /* iommufd.c: iommufd wrappers (0 or -errno) and guest commands */
-int ioas_map_fixed(int fd, uint32_t ioas, void *va, uint64_t len, uint64_t iova);
-int ioas_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len, uint64_t *out_len);
 int viommu_set_dev_id(int fd, uint32_t viommu, uint32_t dev_id, uint64_t vsid);
 int viommu_unset_dev_id(int fd, uint32_t viommu, uint32_t dev_id, uint64_t vsid);
 int vdevice_alloc(int fd, uint32_t viommu, uint32_t dev_id, uint64_t vsid,

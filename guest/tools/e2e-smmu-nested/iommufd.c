@@ -5,33 +5,6 @@
  */
 #include "e2e.h"
 
-int ioas_map_fixed(int fd, uint32_t ioas, void *va, uint64_t len, uint64_t iova)
-{
-	struct iommu_ioas_map m = {
-		.size = sizeof(m),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.user_va = (uintptr_t)va,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP, &m) ? -errno : 0;
-}
-
-int ioas_unmap(int fd, uint32_t ioas, uint64_t iova, uint64_t len, uint64_t *out_len)
-{
-	struct iommu_ioas_unmap u = {
-		.size = sizeof(u), .ioas_id = ioas, .iova = iova, .length = len,
-	};
-	int ret = ioctl(fd, IOMMU_IOAS_UNMAP, &u) ? -errno : 0;
-
-	if (out_len)
-		*out_len = u.length;
-	return ret;
-}
-
 int viommu_set_dev_id(int fd, uint32_t viommu, uint32_t dev_id, uint64_t vsid)
 {
 	struct iommu_viommu_set_dev_id s = {

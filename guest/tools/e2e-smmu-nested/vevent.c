@@ -17,23 +17,6 @@ struct arm_vevent_record {
 	struct iommu_vevent_arm_smmuv3 data;
 };
 
-static int veventq_alloc(int fd, uint32_t viommu, uint32_t depth,
-			 uint32_t *id, int *qfd)
-{
-	struct iommu_veventq_alloc a = {
-		.size = sizeof(a),
-		.viommu_id = viommu,
-		.type = IOMMU_VEVENTQ_TYPE_ARM_SMMUV3,
-		.veventq_depth = depth,
-	};
-
-	if (ioctl(fd, IOMMU_VEVENTQ_ALLOC, &a))
-		return -errno;
-	*id = a.out_veventq_id;
-	*qfd = a.out_veventq_fd;
-	return 0;
-}
-
 /* Step 13: dev0 writes to an IOVA its stage-1 does not map */
 void check_guest_fault_vevent(struct __test_metadata *_metadata,
 			      fixture_t *self)
@@ -45,8 +28,8 @@ void check_guest_fault_vevent(struct __test_metadata *_metadata,
 	int qfd = -1, other_fd = -1, ret;
 	ssize_t n;
 
-	ret = veventq_alloc(self->iommufd, self->dev[0].viommu_id, 16,
-			    &veventq_id, &qfd);
+	ret = veventq_alloc(self->iommufd, self->dev[0].viommu_id,
+			    IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 16, &veventq_id, &qfd);
 	ASSERT_EQ(0, ret) {
 		TH_LOG("VEVENTQ_ALLOC ARM_SMMUV3 on vIOMMU A: %s",
 		       strerror(-ret));
@@ -55,9 +38,11 @@ void check_guest_fault_vevent(struct __test_metadata *_metadata,
 	pfd.fd = qfd;
 	/* One per type and vIOMMU; the other vIOMMU has its own */
 	ASSERT_EQ(-EEXIST, veventq_alloc(self->iommufd, self->dev[0].viommu_id,
-					 16, &other_id, &other_fd));
-	ASSERT_EQ(0, veventq_alloc(self->iommufd, self->dev[1].viommu_id, 16,
-				   &other_id, &other_fd));
+					 IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 16,
+					 &other_id, &other_fd));
+	ASSERT_EQ(0, veventq_alloc(self->iommufd, self->dev[1].viommu_id,
+				   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3, 16, &other_id,
+				   &other_fd));
 	ASSERT_EQ(0, poll(&pfd, 1, 0));
 
 	note("dev0 DMA edu->RAM to S1 IOVA 0x%llx, which its S1 does not map",

@@ -33,25 +33,12 @@ struct mock_s2 {
 static int mock_s2_map_unmap(void *arg)
 {
 	struct mock_s2 *m = arg;
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = m->ioas,
-		.user_va = (uintptr_t)m->buf,
-		.length = MOCK_S2_PAGE,
-		.iova = MOCK_S2_IOVA,
-	};
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = m->ioas,
-		.iova = MOCK_S2_IOVA,
-		.length = MOCK_S2_PAGE,
-	};
+	int ret;
 
-	if (ioctl(m->fd, IOMMU_IOAS_MAP, &map))
-		return -errno;
-	return ioctl(m->fd, IOMMU_IOAS_UNMAP, &unmap) ? -errno : 0;
+	ret = ioas_map_fixed(m->fd, m->ioas, m->buf, MOCK_S2_PAGE,
+			     MOCK_S2_IOVA);
+	return ret ? ret : ioas_unmap(m->fd, m->ioas, MOCK_S2_IOVA,
+				      MOCK_S2_PAGE, NULL);
 }
 
 static int mock_s2_open(struct mock_s2 *m, struct fail *f)

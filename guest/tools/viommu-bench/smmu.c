@@ -64,25 +64,9 @@ struct s2_env {
 /* One 4 KiB page of the S2 at S2_IOVA: map it, or unmap it; 0 or -errno */
 static int s2_page(struct s2_env *s, bool map_it)
 {
-	struct iommu_ioas_map map = {
-		.size = sizeof(map),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = s->ioas,
-		.user_va = (uintptr_t)s->buf,
-		.length = S2_PAGE,
-		.iova = S2_IOVA,
-	};
-	struct iommu_ioas_unmap unmap = {
-		.size = sizeof(unmap),
-		.ioas_id = s->ioas,
-		.iova = S2_IOVA,
-		.length = S2_PAGE,
-	};
-
 	if (map_it)
-		return ioctl(s->fd, IOMMU_IOAS_MAP, &map) ? -errno : 0;
-	return ioctl(s->fd, IOMMU_IOAS_UNMAP, &unmap) ? -errno : 0;
+		return ioas_map_fixed(s->fd, s->ioas, s->buf, S2_PAGE, S2_IOVA);
+	return ioas_unmap(s->fd, s->ioas, S2_IOVA, S2_PAGE, NULL);
 }
 
 /*
