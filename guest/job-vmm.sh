@@ -21,5 +21,9 @@ suite vmm accel-two-smmus 480 sh /lib/vmm-case.sh accel-two-smmus "$1" "$2"
 # guest's SMMU driver, through this kernel's vEVENTQ and QEMU. Not 0x8000000:
 # that is the SMMU driver's MSI window, which the guest maps to its doorbell.
 EDU_FAULT=0x4000000 suite vmm guest-fault 480 sh /lib/vmm-case.sh guest-fault "$1"
+# QEMU starts with a vSMMU and no device; the guest boots and enables its event
+# queue; the edu device is hot-plugged through QMP, checked, unplugged, plugged
+# again and checked again: QEMU's whole vIOMMU setup (vEVENTQ included) per plug
+suite vmm hotplug 480 sh /lib/vmm-hotplug.sh "$1" 2
 # cmdqv=on behind an SMMU without CMDQV: QEMU's refusal must be clean, not a hang
 suite vmm cmdqv-refused 180 sh /lib/vmm-cmdqv-refusal.sh "$1"
