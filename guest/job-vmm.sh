@@ -17,6 +17,9 @@ set -- $edus
 suite vmm uapi-vs-mainline 60 /tests/uapi-vs-mainline
 suite vmm accel-one-smmu 480 sh /lib/vmm-case.sh accel-one-smmu "$1"
 suite vmm accel-two-smmus 480 sh /lib/vmm-case.sh accel-two-smmus "$1" "$2"
+# Guest RAM with a file behind it: QEMU maps it with IOMMU_IOAS_MAP_FILE
+suite vmm memfd 480 env MEM=memfd sh /lib/vmm-case.sh memfd "$1"
+suite vmm hugetlbfs 480 env MEM=hugetlbfs sh /lib/vmm-case.sh hugetlbfs "$1"
 # The guest's device DMAs to an IOVA it never mapped: the fault must reach the
 # guest's SMMU driver, through this kernel's vEVENTQ and QEMU. Not 0x8000000:
 # that is the SMMU driver's MSI window, which the guest maps to its doorbell.

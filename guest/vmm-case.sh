@@ -10,6 +10,9 @@
 # map + unmap pairs, each unmap a guest invalidation the VMM forwards to this kernel.
 # EDU_FAULT=IOVA: the guest's edu_dma also DMAs to IOVA, never mapped; the guest's
 # SMMU driver must log the fault QEMU relayed from this kernel's vEVENTQ.
+# MEM=memfd|hugetlbfs: guest RAM from memory-backend-memfd (share=on), or from
+# memory-backend-file on the test VM's hugetlbfs (2 MiB pages); QEMU then maps it
+# with IOMMU_IOAS_MAP_FILE, which its trace must show succeeding.
 name=$1
 shift
 n=$#
@@ -37,9 +40,21 @@ while [ "$1" != -- ]; do
 done
 shift
 
+case ${MEM:-} in
+'') mem=;;
+memfd) mem="-object memory-backend-memfd,id=m0,size=512M,share=on" ;;
+hugetlbfs)
+	# 256 pages of 2 MiB for the guest's 512 MiB, beyond what the test VM keeps
+	hp0=$(cat /proc/sys/vm/nr_hugepages)
+	echo $((hp0 + 256)) >/proc/sys/vm/nr_hugepages
+	echo "# hugetlbfs: $(grep -E 'HugePages_(Total|Free)' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
+	mem="-object memory-backend-file,id=m0,size=512M,mem-path=/dev/hugepages,share=on,prealloc=on" ;;
+*) echo "not ok 1 - unknown MEM=$MEM"; echo "1..1"; exit 1 ;;
+esac
 echo "# case $name: QEMU $(cat /vmm/qemu-version), $n edu device(s) passed through: $(ls -l /dev/vfio/devices | grep -c vfio) cdev(s)"
 t0=$(date +%s)
-timeout -s KILL 420 /vmm/qemu -M virt,gic-version=3 -accel kvm -cpu host -smp 1 -m 512M \
+# shellcheck disable=SC2086
+timeout -s KILL 420 /vmm/qemu -M virt,gic-version=3${mem:+,memory-backend=m0} $mem -accel kvm -cpu host -smp 1 -m 512M \
 	-bios /vmm/QEMU_EFI.fd -kernel /vmm/Image -initrd /vmm/guest.cpio.gz \
 	-append "console=ttyAMA0 loglevel=4 panic=-1 iommu.strict=1 kunit.enable=0 edu_expect=$n edu_bench=${EDU_BENCH:-4}${EDU_FAULT:+ edu_fault=$EDU_FAULT}" \
 	-nodefaults -nographic -no-reboot -serial "file:$W/guest.log" -monitor none \
@@ -48,6 +63,7 @@ timeout -s KILL 420 /vmm/qemu -M virt,gic-version=3 -accel kvm -cpu host -smp 1 
 rc=$?
 secs=$(($(date +%s) - t0))
 tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
+[ -n "${hp0:-}" ] && echo "$hp0" >/proc/sys/vm/nr_hugepages
 
 {
 	if [ "$rc" = 0 ]; then
@@ -66,6 +82,15 @@ tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
 		echo "ok - QEMU registered the guest's vSID of each device ($vdevs vDEVICE(s))"
 	else
 		echo "not ok - QEMU registered $vdevs vDEVICE(s), expected $n"
+	fi
+	if [ -n "${MEM:-}" ]; then
+		mf=$(grep -c 'iommufd_backend_map_file_dma ' "$W/trace.log" 2>/dev/null)
+		mfbad=$(grep 'iommufd_backend_map_file_dma ' "$W/trace.log" 2>/dev/null | grep -vc ' (0)$')
+		if [ "$mf" -gt 0 ] && [ "$mfbad" = 0 ]; then
+			echo "ok - QEMU mapped the $MEM guest RAM with IOMMU_IOAS_MAP_FILE ($mf call(s), all succeeded)"
+		else
+			echo "not ok - IOMMU_IOAS_MAP_FILE: $mf call(s), $mfbad failed"
+		fi
 	fi
 	if [ -n "${EDU_FAULT:-}" ]; then
 		if grep -i 'vevent' "$W/qemu.out" | grep -qiE 'error|fail|cannot'; then
@@ -94,9 +119,14 @@ ts=$(sed -n 's/^\([0-9-]*\)T\([0-9:]*\)\..*iommufd_backend_alloc_viommu .*/\1 \2
 first_viommu=$([ -n "$ts" ] && date -u -d "$ts" +%s)
 up0=$(sed -n 's/^@@@ INNER BEGIN .*uptime=\([0-9.]*\).*/\1/p' "$W/guest.txt")
 up1=$(sed -n 's/^@@@ INNER END uptime=\([0-9.]*\).*/\1/p' "$W/guest.txt")
+# The guest RAM map (512 MiB, one IOAS_MAP or IOAS_MAP_FILE): the time from the
+# trace line before it to its own, which QEMU writes when the ioctl returned
+ram_map=$(awk '/iommufd_backend_map(_file)?_dma .*size=0x20000000 / { split(prev, a, /[T Z]/); split($1, b, /[T Z]/);
+	split(a[2], x, ":"); split(b[2], y, ":"); printf "%.2fs", (y[1] * 3600 + y[2] * 60 + y[3]) - (x[1] * 3600 + x[2] * 60 + x[3]); exit }
+	{ prev = $1 }' "$W/trace.log" 2>/dev/null)
 echo "# timing: QEMU start to first vIOMMU allocated $([ -n "$first_viommu" ] && echo "$((first_viommu - t0))s" || echo n/a)," \
 	"guest kernel up to /init ${up0:-n/a}s, guest tests $(awk -v a="${up0:-0}" -v b="${up1:-0}" 'BEGIN { if (b > 0) printf "%.1fs", b - a; else print "n/a" }')," \
-	"QEMU start to exit ${secs}s"
+	"QEMU start to exit ${secs}s, guest RAM map ${ram_map:-n/a}"
 sed 's/^/  trace| /' "$W/trace.log" 2>/dev/null
 sed 's/^/  qemu| /' "$W/qemu.out"
 sed 's/^/  guest| /' "$W/guest.txt"

@@ -36,6 +36,8 @@ RATIOS = [
     ('s2.mock_ratio_4_1', 1.5, 'map + unmap of the shared S2, 4 vIOMMUs / 1 (both mock instances)'),
     ('s2.ratio_4_1', 1.5, 'map + unmap of the shared S2, 4 vIOMMUs / 1 (emulated SMMUs)'),
     ('e2e.edu_dma_ratio_nested_s2', None, 'edu page copy, S1+S2 / S2 only (emulated SMMUs)'),
+    ('mapfile.ratio_anon_memfd', None, '512 MiB guest RAM map: IOAS_MAP of anonymous memory / IOAS_MAP_FILE of a memfd (above 1: the memfd is faster)'),
+    ('mapfile.ratio_anon_hugetlb', None, 'the same, / IOAS_MAP_FILE of a 2 MiB hugetlbfs memfd (expected: several times)'),
 ]
 # Figures where ours/7.3 should be <= 1.0
 PEER_TARGET = ('inv.viommu', 'inv.batch1', 'devid.lookup', 'e2e.')

@@ -24,6 +24,6 @@ INITRD=$BUILD/initramfs-vmm.cpio.gz VIRT=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-1200} \
 	"$ROOT/scripts/boot-vm.sh" vmm "$RES/console-vmm.log" || true
 rc=0
 python3 "$ROOT/scripts/rollup.py" "$RES/console-vmm.log" \
-	--expect vmm:uapi-vs-mainline --expect vmm:accel-one-smmu --expect vmm:accel-two-smmus --expect vmm:guest-fault --expect vmm:hotplug --expect vmm:cmdqv-refused | tee "$RES/rollup.txt" || rc=$?
+	--expect vmm:uapi-vs-mainline --expect vmm:accel-one-smmu --expect vmm:accel-two-smmus --expect vmm:memfd --expect vmm:hugetlbfs --expect vmm:guest-fault --expect vmm:hotplug --expect vmm:cmdqv-refused | tee "$RES/rollup.txt" || rc=$?
 echo "check-vmm: host kernel ${KERNEL_NAME:-of this series}, VM $(($(date +%s) - t0))s; console log: $RES/console-vmm.log"
 exit "$rc"

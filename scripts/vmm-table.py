@@ -2,7 +2,7 @@
 """Side-by-side table of the VMM suite: vmm-table.py OURS_CONSOLE_LOG [PEER_CONSOLE_LOG].
 
 Reads the vmm:* suites of each console log (TAP counts, the "# timing:" and
-"# stage-2" lines of guest/vmm-case.sh) and prints a Markdown table for docs/vmm-qemu.md."""
+"# stage-2" lines of guest/vmm-case.sh and guest/vmm-hotplug.sh) and prints a Markdown table for docs/vmm-qemu.md."""
 import re
 import sys
 
@@ -26,7 +26,7 @@ def info(log):
 ours=info(sys.argv[1]); peer=info(sys.argv[2]) if len(sys.argv)>2 else {}
 print('| case | host kernel | result | timings |')
 print('|---|---|---|---|')
-for case in ['accel-one-smmu','accel-two-smmus','guest-fault','cmdqv-refused']:
+for case in ['accel-one-smmu','accel-two-smmus','memfd','hugetlbfs','guest-fault','hotplug','cmdqv-refused']:
     for name,r in (('this series (6.12.117)',ours),('Linux 7.3 (peer)',peer)):
         d=r.get(case)
         if not d: print(f'| {case} | {name} | not run | - |'); continue

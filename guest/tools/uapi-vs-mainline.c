@@ -13,8 +13,10 @@
  * Each result line says what was seen, e.g.
  *   ok 3 - entry_len_short # series: EINVAL (mainline: 0, zero-filled)
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 
 #include "vmm-client.h"
 
@@ -38,6 +40,7 @@ static const char *err_name(int ret)
 	case -ENOENT: return "ENOENT";
 	case -EFAULT: return "EFAULT";
 	case -EOPNOTSUPP: return "EOPNOTSUPP";
+	case -EPERM: return "EPERM";
 	case -ENOTTY: return "ENOTTY";
 	}
 	if (ret > 0)	/* a count, not an error */
@@ -191,6 +194,61 @@ static void veventq_rows(void)
 	       -EOPNOTSUPP, 0, "TEGRA241_CMDQV on a plain ARM SMMUv3 vIOMMU");
 }
 
+/*
+ * IOMMU_IOAS_MAP_FILE of @len bytes of @mfd, on an IOAS of its own with no
+ * domain (nothing is pinned at map time there), the IOAS destroyed after.
+ */
+static int map_file_ret(int mfd, uint64_t len, uint32_t flags)
+{
+	struct iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = flags,
+		.fd = mfd,
+		.length = len,
+	};
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+	int ret;
+
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &a))
+		die("IOMMU_IOAS_ALLOC", -errno);
+	m.ioas_id = a.out_ioas_id;
+	ret = ioctl(iommufd, IOMMU_IOAS_MAP_FILE, &m) ? -errno : 0;
+	obj_destroy(iommufd, a.out_ioas_id);
+	return ret;
+}
+
+static void map_file_rows(void)
+{
+	const uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+	int mfd = memfd_create("uapi-vs-mainline", MFD_ALLOW_SEALING);
+	char path[64];
+	int ro, p[2];
+
+	if (mfd < 0 || ftruncate(mfd, 0x10000))
+		die("memfd_create + ftruncate", -errno);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	ro = open(path, O_RDONLY);
+	if (ro < 0)
+		die("open the memfd read-only", -errno);
+	expect("map_file_writeable_readonly_fd", map_file_ret(ro, 0x1000, rw),
+	       -EPERM, 0, "DMA could write a file opened read-only");
+	close(ro);
+	expect("map_file_beyond_end_no_domain", map_file_ret(mfd, 0x20000, rw),
+	       -EINVAL, 0, "mainline fails only when the pages are pinned");
+	if (pipe(p))
+		die("pipe", -errno);
+	expect("map_file_not_memfd_no_domain", map_file_ret(p[0], 0x1000,
+							    IOMMU_IOAS_MAP_READABLE),
+	       -EINVAL, 0, "a pipe; mainline fails only when pinning");
+	close(p[0]);
+	close(p[1]);
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE))
+		die("F_SEAL_WRITE", -errno);
+	expect("map_file_writeable_sealed", map_file_ret(mfd, 0x1000, rw),
+	       -EPERM, 0, "DMA could write a file sealed against writes");
+	close(mfd);
+}
+
 /* Last: it unbinds the device */
 static void unbind_with_vdevice_row(void)
 {
@@ -232,10 +290,11 @@ int main(void)
 	series = is_series();
 	note("kernel: %s; device %s behind %s", series ? "this series" :
 	     "mainline (no IOMMU_VIOMMU_SET_DEV_ID)", edu[0].bdf, edu[0].smmu);
-	printf("1..%d\n", series ? 13 : 12);
+	printf("1..%d\n", series ? 17 : 16);
 	invalidate_rows();
 	viommu_alloc_data_row();
 	veventq_rows();
+	map_file_rows();
 	unbind_with_vdevice_row();
 	close(iommufd);
 	return failed ? 1 : 0;

@@ -2,7 +2,8 @@
 /*
  * viommu-bench, internal: the run's configuration, timing and statistics, the
  * TAP/BENCH output, the mock-IOMMU objects (iommufd selftest ops), and the
- * figure groups main.c runs (mock.c, devid.c, mock-s2.c, smmu.c, mem.c).
+ * figure groups main.c runs (mock.c, devid.c, mock-s2.c, smmu.c, mem.c,
+ * mapfile.c).
  */
 #ifndef VIOMMU_BENCH_H
 #define VIOMMU_BENCH_H
@@ -110,12 +111,15 @@ int ioas_alloc(int fd, uint32_t *id);
 #define S2_FIGURES	5
 #define MOCK_S2_FIGURES	2
 #define MEM_FIGURES	3
+#define MAPFILE_FIGURES	6
+#define RAM_MAP_MB	512	/* mapfile: the guest RAM QEMU maps at start */
 
 void run_inv(const struct bench_cfg *cfg);
 void run_devid(const struct bench_cfg *cfg);
 void run_smmu(const struct bench_cfg *cfg);
 void run_mock_s2(const struct bench_cfg *cfg);
 void run_mem(const struct bench_cfg *cfg);
+void run_mapfile(const struct bench_cfg *cfg);
 /* mem.c: "Slab:" in kB once it has stopped falling, caches shrunk */
 int slab_kb(long *kb);
 #define MEM_REPS	3

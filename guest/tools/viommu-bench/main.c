@@ -2,11 +2,13 @@
 /*
  * viommu-bench: performance figures of the vIOMMU uAPI, as TAP with one
  * "# BENCH" comment line per measured point.
- *   viommu-bench [--tiny] [--reps R] [--only mock|smmu|mem]
+ *   viommu-bench [--tiny] [--reps R] [--only mock|smmu|mem|mapfile]
  * mock: invalidation cost and dev-id table scaling on the iommufd selftest's
  * mock IOMMU, and a stage-2 shared by mock vIOMMUs on both mock instances
  * (mock.c, devid.c, mock-s2.c); smmu: a stage-2 shared by vIOMMUs on the
- * emulated SMMUv3s (smmu.c); mem: kernel memory per object (mem.c).
+ * emulated SMMUv3s (smmu.c); mem: kernel memory per object (mem.c);
+ * mapfile: mapping guest RAM from anonymous memory, a memfd and a hugetlbfs
+ * memfd (mapfile.c).
  * The same binary runs on this series and on mainline: it uses only ioctls
  * and test ops that both have, and SKIPs what the kernel lacks.
  */
@@ -14,7 +16,8 @@
 
 static void usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--tiny] [--reps R] [--only mock|smmu|mem]\n",
+	fprintf(stderr,
+		"usage: %s [--tiny] [--reps R] [--only mock|smmu|mem|mapfile]\n",
 		prog);
 	exit(2);
 }
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 			if (strcmp(only, "mock") && strcmp(only, "smmu") &&
-			    strcmp(only, "mem"))
+			    strcmp(only, "mem") && strcmp(only, "mapfile"))
 				usage(argv[0]);
 		} else {
 			usage(argv[0]);
@@ -93,6 +96,8 @@ int main(int argc, char **argv)
 		n += S2_FIGURES;
 	if (!only || !strcmp(only, "mem"))
 		n += MEM_FIGURES;
+	if (!only || !strcmp(only, "mapfile"))
+		n += MAPFILE_FIGURES;
 	tap_begin(n);
 	note("kernel: %s", cfg.series ? "series" : "mainline");
 	note("reps=%d%s", cfg.reps, cfg.tiny ? " (tiny)" : "");
@@ -106,6 +111,8 @@ int main(int argc, char **argv)
 		run_smmu(&cfg);
 	if (!only || !strcmp(only, "mem"))
 		run_mem(&cfg);
+	if (!only || !strcmp(only, "mapfile"))
+		run_mapfile(&cfg);
 	note("wall time %.1f s", (now_ns() - t0) / 1e9);
 	return tap_failed() ? 1 : 0;
 }
