@@ -13,6 +13,7 @@
 # MEM=memfd|hugetlbfs: guest RAM from memory-backend-memfd (share=on), or from
 # memory-backend-file on the test VM's hugetlbfs (2 MiB pages); QEMU then maps it
 # with IOMMU_IOAS_MAP_FILE, which its trace must show succeeding.
+. /lib/vmm-tap.sh
 name=$1
 shift
 n=$#
@@ -99,15 +100,9 @@ tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
 			echo "ok - QEMU reported no vEVENTQ error"
 		fi
 	fi
-	sed -n '/^@@@ INNER BEGIN/,/^@@@ INNER END/p' "$W/guest.txt" | grep -E '^(not )?ok '
-	if grep -q '^@@@ INNER END' "$W/guest.txt"; then
-		echo "ok - the guest reported all its results"
-	else
-		echo "not ok - the guest never reported (no @@@ INNER END in its console)"
-	fi
+	inner_results "$W/guest.txt"
 } >"$tap.raw"
-awk '/^(not )?ok / { n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ") } { print } END { print "1.." n }' \
-	"$tap.raw" >"$tap"
+tap_number "$tap.raw" "$tap"
 cat "$tap"
 
 # What QEMU did, for the record: which stage-2 each vIOMMU was allocated on.

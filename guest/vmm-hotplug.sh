@@ -12,6 +12,7 @@
 # console is a file, on which the two sides meet through "@@@ HOTPLUG" markers.
 # Prints one TAP stream, then the guest's console, QMP's log, QEMU's output and its
 # iommufd trace, prefixed so that only the TAP lines count.
+. /lib/vmm-tap.sh
 bdf=$1
 plugs=${2:-2}
 W=/tmp/vmm-hotplug
@@ -139,15 +140,9 @@ tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
 	else
 		echo "ok - QEMU reported no vIOMMU, vDEVICE or vEVENTQ error"
 	fi
-	sed -n '/^@@@ INNER BEGIN/,/^@@@ INNER END/p' "$W/guest.txt" | grep -E '^(not )?ok '
-	if grep -q '^@@@ INNER END' "$W/guest.txt"; then
-		echo "ok - the guest reported all its results"
-	else
-		echo "not ok - the guest never reported (no @@@ INNER END in its console)"
-	fi
+	inner_results "$W/guest.txt"
 } >"$tap.raw"
-awk '/^(not )?ok / { n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ") } { print } END { print "1.." n }' \
-	"$tap.raw" >"$tap"
+tap_number "$tap.raw" "$tap"
 cat "$tap"
 # What QEMU did, for the record: per plug a vIOMMU and vDEVICE; per unplug it frees
 # its objects by ID (a refused IOMMU_DESTROY is EBUSY: the ID is still in use).
