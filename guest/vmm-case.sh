@@ -94,11 +94,7 @@ tr -d '\r' <"$W/guest.log" >"$W/guest.txt" 2>/dev/null
 		fi
 	fi
 	if [ -n "${EDU_FAULT:-}" ]; then
-		if grep -i 'vevent' "$W/qemu.out" | grep -qiE 'error|fail|cannot'; then
-			echo "not ok - QEMU reported a vEVENTQ error: $(grep -i 'vevent' "$W/qemu.out" | head -1)"
-		else
-			echo "ok - QEMU reported no vEVENTQ error"
-		fi
+		qemu_no_error "$W/qemu.out" vevent vEVENTQ
 	fi
 	inner_results "$W/guest.txt"
 } >"$tap.raw"

@@ -12,6 +12,16 @@ inner_results() {
 	fi
 }
 
+# qemu_no_error QEMU_OUT PATTERN WHAT: "not ok" when a line of QEMU's output that
+# matches PATTERN (grep -i) reports an error, failure or impossibility about WHAT
+qemu_no_error() {
+	if grep -i "$2" "$1" | grep -qiE 'error|fail|cannot'; then
+		echo "not ok - QEMU reported a $3 error: $(grep -i "$2" "$1" | head -1)"
+	else
+		echo "ok - QEMU reported no $3 error"
+	fi
+}
+
 # tap_number RAW OUT: number the "ok"/"not ok" lines of RAW into OUT, plan last
 tap_number() {
 	awk '/^(not )?ok / { n++; sub(/^ok /, "ok " n " "); sub(/^not ok /, "not ok " n " ") } { print } END { print "1.." n }' \

@@ -104,6 +104,24 @@ static inline int ioas_map_fixed(int fd, uint32_t ioas, void *va, uint64_t len,
 	return ioctl(fd, IOMMU_IOAS_MAP, &m) ? -errno : 0;
 }
 
+/* IOAS_MAP_FILE of [0, +@len) of the memfd @memfd at the fixed @iova, read/write */
+static inline int ioas_map_file_fixed(int fd, uint32_t ioas, int memfd,
+				      uint64_t len, uint64_t iova)
+{
+	struct iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.fd = memfd,
+		.start = 0,
+		.length = len,
+		.iova = iova,
+	};
+
+	return ioctl(fd, IOMMU_IOAS_MAP_FILE, &m) ? -errno : 0;
+}
+
 /* IOAS_UNMAP of [@iova, +@len); @out_len, if given: what was unmapped */
 static inline int ioas_unmap(int fd, uint32_t ioas, uint64_t iova,
 			     uint64_t len, uint64_t *out_len)

@@ -50,23 +50,6 @@ struct mapfile_env {
 	long hugepages_before;	/* -1: nr_hugepages untouched */
 };
 
-static int ioas_map_file_fixed(int fd, uint32_t ioas, int memfd, uint64_t len,
-			       uint64_t iova)
-{
-	struct iommu_ioas_map_file m = {
-		.size = sizeof(m),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
-		.fd = memfd,
-		.start = 0,
-		.length = len,
-		.iova = iova,
-	};
-
-	return ioctl(fd, IOMMU_IOAS_MAP_FILE, &m) ? -errno : 0;
-}
-
 static long read_long(const char *path)
 {
 	char buf[32] = "";
