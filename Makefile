@@ -8,11 +8,13 @@
 #   make check-vmm  only the VMM suite (QEMU 11.1 accel=on on this kernel, in the VM)
 #   make peer-vmm   the VMM suite with upstream Linux 7.3 as the host kernel
 #   make bench      benchmarks: ratios in the same boot, and against Linux 7.3
+#   make check-debug  the test VM's suites on a KASAN/kmemleak/UBSAN/debug-objects kernel
+#   make fuzz    longer runs of the seeded fuzzer and the concurrency stress
 #   make bisect  build every prefix of the series
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all setup tree export build run check check-vmm peer-vmm bench bisect checkpatch clean distclean
+.PHONY: all setup tree export build run check check-debug fuzz check-vmm peer-vmm bench bisect checkpatch clean distclean
 all: check
 
 setup:
@@ -34,6 +36,12 @@ run: setup
 
 check: setup
 	@$(S)/check.sh
+
+check-debug: setup
+	@$(S)/check-debug.sh
+
+fuzz: setup
+	@$(S)/fuzz.sh
 
 check-vmm: setup
 	@$(S)/check-vmm.sh

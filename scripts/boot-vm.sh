@@ -8,6 +8,7 @@
 # INITRD picks the initramfs (default build/initramfs.cpio.gz; make check also boots
 # build/initramfs-plain.cpio.gz, packed without the IORT override).
 # KERNEL picks another Image (the peer run boots upstream Linux as the host).
+# APPEND adds to the kernel command line (make fuzz passes its seeds and times).
 # VIRT=1 adds virtualization=on (EL2 emulated: the kernel runs KVM in VHE mode), for
 # the VMM suite, which runs QEMU with KVM inside this VM.
 set -euo pipefail
@@ -25,7 +26,7 @@ machine=virt,gic-version=3
 [ "${VIRT:-0}" = 1 ] && machine+=,virtualization=on
 args=(-M "$machine" -cpu max,pauth-impdef=on -smp 2 -m 3G
 	-bios "$firmware" -kernel "$image" -initrd "$initrd"
-	-append "console=ttyAMA0 loglevel=4 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 vmjob=$job"
+	-append "console=ttyAMA0 loglevel=4 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 vmjob=$job${APPEND:+ $APPEND}"
 	-nographic -no-reboot -nic none -serial "file:$out" -monitor none)
 for n in 1 2; do
 	args+=(-device "pxb-pcie,id=pxb$n,bus_nr=0x${n}0,bus=pcie.0"

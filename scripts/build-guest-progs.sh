@@ -2,6 +2,8 @@
 # Build the programs the test VM runs, all static arm64 against the uAPI headers that
 # build-kernel.sh installed from the tree: the iommu kselftests from the tree, and
 # the workbench's own guest tools (guest/tools/NAME.c and guest/tools/NAME/).
+# KSELFTESTS picks the output directory; SELFTEST_CFLAGS adds compiler flags to the
+# tree's selftests (make check-debug: its own directory, harness time limits scaled).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -10,7 +12,7 @@ mkdir -p "$SELFTESTS"
 log "building tools/testing/selftests/iommu (static arm64, headers from $HDR)"
 run_logged "$SELFTESTS/build.log" make -C "$TREE/tools/testing/selftests/iommu" \
 	ARCH=arm64 CROSS_COMPILE="$CROSS_COMPILE" OUTPUT="$SELFTESTS" \
-	KHDR_INCLUDES="-isystem $HDR/include" USERCFLAGS="-static" LDFLAGS="-static" ||
+	KHDR_INCLUDES="-isystem $HDR/include" USERCFLAGS="-static ${SELFTEST_CFLAGS:-}" LDFLAGS="-static" ||
 	die "iommu selftests do not build (log: $SELFTESTS/build.log)"
 for t in iommufd iommufd_fail_nth; do
 	file "$SELFTESTS/$t" | grep -q 'aarch64.*statically linked' || die "$t is not a static arm64 binary"

@@ -60,6 +60,7 @@ INITRD=$BUILD/initramfs-vmm.cpio.gz VIRT=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-1200} \
 # The suites every run must report; the guest's own list adds whatever is in it.
 expect=(--expect kunit:arm-smmu-v3-kunit-test --expect kunit:tegra241-cmdqv-kunit-test --expect selftest:iommufd --expect selftest:iommufd_fail_nth
 	--expect e2e:e2e-smmu-nested --expect e2e:noncoherent-refusal --expect bench:viommu-bench-tiny
+	--expect reliability:iommufd-fuzz --expect reliability:viommu-stress
 	--expect vmm:uapi-vs-mainline --expect vmm:accel-one-smmu --expect vmm:accel-two-smmus --expect vmm:memfd --expect vmm:hugetlbfs --expect vmm:guest-fault --expect vmm:hotplug --expect vmm:cmdqv-refused)
 [ "${MODULAR:-1}" = 0 ] || expect+=(--expect modules:load --expect e2e:modular-e2e-smmu-nested)
 rc=0

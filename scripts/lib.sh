@@ -6,7 +6,7 @@ BUILD=$ROOT/build
 TREE=${KTREE:-$BUILD/linux}
 OBJ=${KOBJ:-$BUILD/obj}
 HDR=${KHDR:-$BUILD/usr}
-SELFTESTS=$BUILD/selftests
+SELFTESTS=${KSELFTESTS:-$BUILD/selftests}
 export ARCH=arm64
 export CROSS_COMPILE=aarch64-linux-gnu-
 # ccache lives outside the checkout so that fresh clones and `make clean` keep it.

@@ -43,6 +43,7 @@ SPLATS = [
     r'watchdog: BUG: soft lockup',
     r'KASAN: ',
     r'UBSAN: ',
+    r'ODEBUG: ',
     r'Call trace:',
     r'@@@ HOST: guest killed',
 ]

@@ -357,5 +357,6 @@ E2E_CHECK(no_cmdqv_on_plain_smmu);		/* cmdqv-refusals.c */
 E2E_CHECK(vmids_differ);			/* vmids.c */
 E2E_CHECK(edu_dma_nested_vs_s2);		/* dma-cost.c */
 E2E_CHECK(guest_fault_vevent);			/* vevent.c */
+E2E_CHECK(foreign_domain_replace);		/* foreign-domain.c */
 
 #endif

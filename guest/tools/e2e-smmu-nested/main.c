@@ -71,5 +71,6 @@ E2E_TEST(s2_invalidation_races_viommu_churn)	/* shared-s2.c */
 E2E_TEST(long_invalidation_max_entries)		/* invalidation.c */
 E2E_TEST(edu_dma_nested_vs_s2)			/* dma-cost.c */
 E2E_TEST(guest_fault_vevent)			/* vevent.c */
+E2E_TEST(foreign_domain_replace)		/* foreign-domain.c */
 
 TEST_HARNESS_MAIN
