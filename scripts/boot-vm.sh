@@ -26,7 +26,7 @@ machine=virt,gic-version=3
 [ "${VIRT:-0}" = 1 ] && machine+=,virtualization=on
 args=(-M "$machine" -cpu max,pauth-impdef=on -smp 2 -m 3G
 	-bios "$firmware" -kernel "$image" -initrd "$initrd"
-	-append "console=ttyAMA0 loglevel=4 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 vmjob=$job${APPEND:+ $APPEND}"
+	-append "console=ttyAMA0 loglevel=4 panic=-1 oops=panic softlockup_panic=1 hung_task_panic=1 log_buf_len=32M vmjob=$job${APPEND:+ $APPEND}"
 	-nographic -no-reboot -nic none -serial "file:$out" -monitor none)
 for n in 1 2; do
 	args+=(-device "pxb-pcie,id=pxb$n,bus_nr=0x${n}0,bus=pcie.0"

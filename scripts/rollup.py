@@ -12,7 +12,8 @@ Each guest suite is framed by "@@@ BEGIN kind:name" / "@@@ END kind:name rc=N se
 KUnit results are KTAP (tests counted at the suite's own level), kselftest suites are
 TAP 13 (top-level results counted). A suite fails when a test fails, when its exit
 status is not 0, when it reports fewer results than its plan, or when it never reports.
-A kernel splat anywhere in the log (console or the final dmesg dump) fails the run.
+A kernel splat anywhere in the log (console or the final dmesg dump) fails the run, and
+so does a kernel the guest reports tainted by a WARN, an oops, a bad page or a soft lockup.
 Prints a line per suite, then "N passed, N failed, N skipped" alone on a line; exits 1
 on any failure.
 """
@@ -48,6 +49,9 @@ SPLATS = [
     r'@@@ HOST: guest killed',
 ]
 SPLAT = re.compile('|'.join(SPLATS))
+# /proc/sys/kernel/tainted as the guest prints it last ("@@@ TAINT N"): a WARN, an
+# oops, a bad page or a soft lockup taints the kernel even when the log lost its text.
+TAINTS = {9: 'W (a WARN)', 7: 'D (an oops)', 5: 'B (a bad page)', 14: 'L (a soft lockup)'}
 TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
 
 
@@ -122,6 +126,12 @@ def parse(path):
                 continue
             if body.startswith('@@@ ALL DONE'):
                 done = True
+                continue
+            m = re.match(r'^@@@ TAINT (\d+)', body)
+            if m:
+                flags = [why for bit, why in TAINTS.items() if int(m.group(1)) >> bit & 1]
+                if flags:
+                    splats.append(f'kernel tainted {int(m.group(1))}: ' + ', '.join(flags))
                 continue
             if SPLAT.search(body):
                 splats.append(body.strip())

@@ -19,12 +19,14 @@
  * xorshift64* PRNG: a seed replays the same run (same binary, same kernel).
  *
  * Errnos are not checked. Failures: an ioctl returning other than 0/-1, a
- * success with ID 0, a crash or hang (20 s alarm per step) of the program or
- * of a forked child, a core action that never succeeded, and, once every
- * mapping and fd is closed, VmPin not back to 0 kB (IOMMU_OPTION_RLIMIT_MODE
- * 1 is set on the first iommufd) or an iommufd fd left. Kernel splats are
- * for the caller to find in the console log. Output is TAP; the exit status
- * is 0 iff every line is ok.
+ * success with ID 0 (or, for the mock vIOMMU, without its answer and MMIO
+ * region), an executable mapping of an iommufd, a crash or hang (20 s alarm
+ * per step) of the program or of a forked child, a core action that never
+ * succeeded, and, once every mapping and fd is closed, VmPin not back to
+ * 0 kB (IOMMU_OPTION_RLIMIT_MODE 1 is set on the first iommufd) or an
+ * iommufd fd left. Kernel splats are for the caller to find in the console
+ * log (the kernel's taint before and after is printed as a hint). Output is
+ * TAP; the exit status is 0 iff every line is ok.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -59,7 +61,7 @@
 #define STEP_SECS	20
 
 enum { T_IOAS, T_HWPT, T_S2, T_NESTED, T_STDEV, T_IDEV, T_VIOMMU, T_VDEV,
-       T_HWQ, T_VEVQ, T_FAULT };
+	T_HWQ, T_VEVQ, T_FAULT };
 
 /*
  * A live object. parent: the IOAS of a HWPT or S2, the S2 of a vIOMMU, the
@@ -206,15 +208,13 @@ static struct ctx *any_ctx(void)
 static uint32_t bad_id(struct ctx *c)
 {
 	struct ctx *o = any_ctx();
+	int nd = c->ndead < NDEAD ? c->ndead : NDEAD;
+	uint32_t ids[] = {
+		0, nd ? c->dead[rn(nd)] : 1, c->nobj ? c->obj[rn(c->nobj)].id : 2,
+		o && o->nobj ? o->obj[rn(o->nobj)].id : 3, 1 + rn(64), rnd(),
+	};
 
-	switch (rn(6)) {
-	case 0: return 0;
-	case 1: return c->ndead ? c->dead[rn(c->ndead < NDEAD ? c->ndead : NDEAD)] : 1;
-	case 2: return c->nobj ? c->obj[rn(c->nobj)].id : 2;
-	case 3: return o && o->nobj ? o->obj[rn(o->nobj)].id : 3;
-	case 4: return 1 + rn(64);
-	default: return rnd();
-	}
+	return ids[rn(6)];
 }
 
 static uint32_t oid(struct ctx *c, struct obj *o)
@@ -357,14 +357,10 @@ static int xioctl(int fd, unsigned long req, void *s, size_t sz)
 /* The ctx's iommufd, or now and then some other fd */
 static int cfd(struct ctx *c)
 {
-	if (pct(98))
-		return c->fd;
-	switch (rn(4)) {
-	case 0: return -1;
-	case 1: return nsfd ? sfds[rn(nsfd)].fd : 0;
-	case 2: return mfd[rn(nmfd)];
-	default: return any_ctx()->fd;
-	}
+	int fds[] = { -1, nsfd ? sfds[rn(nsfd)].fd : 0, mfd[rn(nmfd)],
+		      any_ctx()->fd };
+
+	return pct(98) ? c->fd : fds[rn(4)];
 }
 
 /* An allocation: the ioctl, then the new ID (at @out in @s) checked, kept */
@@ -495,11 +491,15 @@ static bool act_memfd_op(struct ctx *c)
 
 	(void)c;
 	switch (rn(4)) {
-	case 0: return !ftruncate(fd, rn(NBUF + 1) * psz);
-	case 1: return !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	case 0:
+		return !ftruncate(fd, rn(NBUF + 1) * psz);
+	case 1:
+		return !fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				  rn(NBUF) * psz, (1 + rn(8)) * psz);
-	case 2: return !fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE);
-	default: return !ftruncate(fd, NBUF * psz);
+	case 2:
+		return !fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE);
+	default:
+		return !ftruncate(fd, NBUF * psz);
 	}
 }
 
@@ -1088,6 +1088,9 @@ static bool act_fork(struct ctx *c)
 	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = m.ioas_id,
 				      .length = ~0ULL };
 	struct iommu_destroy d = { .size = sizeof(d), .id = bad_id(c) };
+	static const unsigned long reqs[] = { IOMMU_IOAS_CHANGE_PROCESS,
+		IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, IOMMU_DESTROY };
+	void *args[] = { &cp, &m, &u, &d };
 	unsigned int ops = rnd();
 	int st, ret = 0;
 	pid_t pid;
@@ -1097,13 +1100,8 @@ static bool act_fork(struct ctx *c)
 	if (pid < 0)
 		return false;
 	for (int i = 0; !pid && i < 2; i++, ops /= 5) {
-		switch (ops % 5) {
-		case 0: ret = ioctl(c->fd, IOMMU_IOAS_CHANGE_PROCESS, &cp); break;
-		case 1: ret = ioctl(c->fd, IOMMU_IOAS_MAP, &m); break;
-		case 2: ret = ioctl(c->fd, IOMMU_IOAS_UNMAP, &u); break;
-		case 3: ret = ioctl(c->fd, IOMMU_DESTROY, &d); break;
-		default: ret = close(c->fd);
-		}
+		ret = ops % 5 == 4 ? close(c->fd) :
+				      ioctl(c->fd, reqs[ops % 5], args[ops % 5]);
 		if (ret != 0 && ret != -1)
 			_exit(42);
 	}
@@ -1172,7 +1170,7 @@ static struct action acts[] = {
 	A(mock_replace, 12, 0),	A(trigger_vevent, 12, 0), A(access, 10, 0),
 	A(test_misc, 8, 0),	A(fork, 1, 0),		A(raw, 4, 0),
 };
-#define NACT (sizeof(acts) / sizeof(acts[0]))
+#define NACT (sizeof(acts) / sizeof(acts[0]))	/* ARRAY_SIZE() */
 
 static struct action *act_by(const char *name)
 {
@@ -1193,6 +1191,19 @@ static struct action *pick_action(void)
 		if (r < acts[i].weight)
 			return &acts[i];
 	return &acts[0];
+}
+
+/* /proc/sys/kernel/tainted: the W bit (512) tells a WARN */
+static long tainted(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+	long t = -1;
+
+	if (f && fscanf(f, "%ld", &t) != 1)
+		t = -1;
+	if (f)
+		fclose(f);
+	return t;
 }
 
 static long vmpin_kb(void)
@@ -1284,7 +1295,7 @@ int main(int argc, char **argv)
 {
 	unsigned long execs = 60000, secs = 60, i;
 	char never[512] = "", core[512] = "";
-	long pin0, pin = -1;
+	long pin0, pin = -1, taint0;
 	int left, fails;
 	double t0, el;
 
@@ -1320,6 +1331,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < MAX_FDS; k++)
 		ctxs[k].fd = -1;
 	pin0 = vmpin_kb();
+	taint0 = tainted();
 
 	t0 = now();
 	for (i = 0; i < execs && now() - t0 < secs; i++) {
@@ -1376,6 +1388,9 @@ int main(int argc, char **argv)
 	       *core ? "not " : "", *core ? " # core actions failing:" : "", core);
 	printf("%sok 4 - pinned pages back to 0 after closing every iommufd (VmPin %ld kB, %ld kB at start, %d iommufd fds left)\n",
 	       pin == 0 && pin0 == 0 && !left ? "" : "not ", pin, pin0, left);
+	/* Only a hint: splats are for the console log, where WARNs may not go */
+	printf("# kernel taint %ld at start, %ld at the end%s\n", taint0, tainted(),
+	       (tainted() & ~taint0 & 512) ? ": a WARN during the run, see dmesg" : "");
 	printf("# seed %llu: %lu executions in %.1f s\n",
 	       (unsigned long long)seed, i, el);
 	fails = !!nbad + !!*core + !(pin == 0 && pin0 == 0 && !left);
