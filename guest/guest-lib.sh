@@ -35,35 +35,11 @@ bind_edu_vfio() {
 }
 
 # kmemleak (debug kernel only): report and forget what boot left unreferenced, so
-# that kmemleak_scan below only sees what the suites leaked.
+# that the scan at the end (kmemleak-scan.sh) only sees what the suites leaked.
 kmemleak_forget_boot() {
 	local f=/sys/kernel/debug/kmemleak
 	[ -w "$f" ] || return 0
 	echo scan >"$f"
 	echo "@@@ kmemleak: $(grep -c '^unreferenced object' "$f") objects from boot forgotten"
 	echo clear >"$f"
-}
-
-# A suite: scan twice (objects freed by RCU callbacks and deferred work go first),
-# fail on any unreferenced object, show the first reports.
-kmemleak_scan() {
-	local f=/sys/kernel/debug/kmemleak n
-	echo "TAP version 13"
-	echo "1..1"
-	if [ ! -w "$f" ]; then
-		echo "not ok 1 - kmemleak: $f missing (no CONFIG_DEBUG_KMEMLEAK, or kmemleak disabled itself)"
-		return 1
-	fi
-	sleep 5
-	echo scan >"$f"
-	sleep 5
-	echo scan >"$f"
-	n=$(grep -c '^unreferenced object' "$f")
-	if [ "$n" = 0 ]; then
-		echo "ok 1 - kmemleak: no unreferenced object after the suites"
-		return 0
-	fi
-	echo "not ok 1 - kmemleak: $n unreferenced objects after the suites"
-	head -150 "$f" | sed 's/^/# /'
-	return 1
 }

@@ -7,4 +7,4 @@ kmemleak_forget_boot
 # (guest/harness-time-scale.h); the suites' limits here.
 TSCALE=5
 . /lib/job-check.sh
-suite debug kmemleak 900 kmemleak_scan
+suite debug kmemleak 900 sh /lib/kmemleak-scan.sh

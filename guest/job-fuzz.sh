@@ -14,4 +14,4 @@ for seed in $(seq "${seeds%-*}" "${seeds#*-}"); do
 done
 suite reliability viommu-stress-long $((ssecs + 600)) \
 	./viommu-stress --threads 4 --iters 100000000 --secs "$ssecs"
-[ -w /sys/kernel/debug/kmemleak ] && suite debug kmemleak 900 kmemleak_scan
+[ -w /sys/kernel/debug/kmemleak ] && suite debug kmemleak 900 sh /lib/kmemleak-scan.sh
