@@ -3,7 +3,7 @@
  * iommufd-fuzz: a seeded, bounded fuzzer over every iommufd ioctl of the
  * series, through the selftest mock driver (CONFIG_IOMMUFD_TEST).
  *
- *   iommufd-fuzz [--seed N] [--execs N] [--secs N] [--fds N]
+ *   iommufd-fuzz [--seed N] [--execs N] [--secs N] [--fds N] [--fail-nth PCT]
  *
  * Defaults: seed 1, 60000 executions, 60 s, up to 3 iommufds open; the run
  * stops at whichever limit comes first. Run as root in the test VM, e.g.
@@ -17,6 +17,11 @@
  * types) with random mutations (sizes, flags, reserved fields, wrong or stale
  * IDs, bad user pointers, odd IOVAs and lengths). All choices come from one
  * xorshift64* PRNG: a seed replays the same run (same binary, same kernel).
+ *
+ * --fail-nth PCT arms a kernel fault (fail-nth of this thread: the 1st to
+ * 16th allocation or other injection point of the call fails) before PCT %
+ * of the ioctls and counts those in which it was injected, so that error
+ * paths run in random states too.
  *
  * Errnos are not checked. Failures: an ioctl returning other than 0/-1, a
  * success with ID 0 (or, for the mock vIOMMU, without its answer and MMIO
@@ -93,6 +98,11 @@ static uint64_t rs, seed = 1;
 static unsigned long nexec, nbad;
 static const char *volatile cur_name = "setup";
 static bool mutated;	/* the last xioctl() changed the size or address */
+/* --fail-nth P: P % of the ioctls run with a fault armed through fail-nth */
+static unsigned int failpct;
+static int failfd = -1;
+static unsigned long narmed, ninjected;
+static pid_t failpid;	/* whose fail-nth failfd is: not a forked child's */
 
 /* xorshift64* */
 static uint64_t rnd(void)
@@ -318,6 +328,8 @@ static int xioctl(int fd, unsigned long req, void *s, size_t sz)
 {
 	uint32_t usz = sz, r = rn(100);
 	uint8_t *p = arena;
+	char nth[16] = "";
+	bool armed;
 	int ret;
 
 	mutated = r < 8;
@@ -341,7 +353,25 @@ static int xioctl(int fd, unsigned long req, void *s, size_t sz)
 		if (usz > sz && usz <= sz + 32 && pct(50))
 			p[sz + rn(usz - sz)] = 1 + rn(255);
 	}
+	armed = failpct && failfd >= 0 && getpid() == failpid && pct(failpct);
+	if (armed) {
+		/* Fail the Nth fault-injection point of this ioctl, if it has one */
+		int len = snprintf(nth, sizeof(nth), "%u", 1 + rn(16));
+
+		armed = pwrite(failfd, nth, len, 0) == len;
+	}
 	ret = ioctl(fd, req, p);
+	if (armed) {
+		int err = errno;
+
+		narmed++;
+		/* Reads back 0 once the fault was injected; else disarm */
+		if (pread(failfd, nth, sizeof(nth) - 1, 0) > 0 && nth[0] == '0')
+			ninjected++;
+		else if (pwrite(failfd, "0", 1, 0) != 1)
+			bad("cannot disarm fail-nth");
+		errno = err;
+	}
 	if (ret != 0 && ret != -1)
 		bad("ioctl 0x%lx returned %d", req, ret);
 	if (ret)
@@ -1310,8 +1340,10 @@ int main(int argc, char **argv)
 			secs = v;
 		else if (!strcmp(argv[a], "--fds") && v >= 1 && v <= MAX_FDS)
 			maxfds = v;
+		else if (!strcmp(argv[a], "--fail-nth") && v <= 100)
+			failpct = v;
 		else
-			return fprintf(stderr, "usage: %s [--seed N] [--execs N] [--secs N] [--fds N]\n",
+			return fprintf(stderr, "usage: %s [--seed N] [--execs N] [--secs N] [--fds N] [--fail-nth PCT]\n",
 				       argv[0]), 2;
 	}
 	/* splitmix64 of the seed: never the all-zero state */
@@ -1321,8 +1353,14 @@ int main(int argc, char **argv)
 	rs = (rs ^ (rs >> 31)) | 1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..4\n# iommufd-fuzz --seed %llu --execs %lu --secs %lu --fds %d\n",
-	       (unsigned long long)seed, execs, secs, maxfds);
+	printf("TAP version 13\n1..4\n# iommufd-fuzz --seed %llu --execs %lu --secs %lu --fds %d --fail-nth %u\n",
+	       (unsigned long long)seed, execs, secs, maxfds, failpct);
+	if (failpct) {
+		failfd = open("/proc/thread-self/fail-nth", O_RDWR);
+		failpid = getpid();
+		if (failfd < 0)
+			printf("# no fail-nth (CONFIG_FAULT_INJECTION): no fault armed\n");
+	}
 	signal(SIGALRM, on_signal);
 	signal(SIGSEGV, on_signal);
 	signal(SIGBUS, on_signal);
@@ -1393,6 +1431,9 @@ int main(int argc, char **argv)
 	       (tainted() & ~taint0 & 512) ? ": a WARN during the run, see dmesg" : "");
 	printf("# seed %llu: %lu executions in %.1f s\n",
 	       (unsigned long long)seed, i, el);
+	if (failpct)
+		printf("# fail-nth: a fault injected in %lu of %lu armed ioctls\n",
+		       ninjected, narmed);
 	fails = !!nbad + !!*core + !(pin == 0 && pin0 == 0 && !left);
 	return fails ? 1 : 0;
 }
