@@ -12,6 +12,12 @@
  * longer matches fails on the kernel that changed, so the table cannot drift.
  * Each result line says what was seen, e.g.
  *   ok 3 - entry_len_short # series: EINVAL (mainline: 0, zero-filled)
+ *
+ * uapi-vs-mainline [BDF [BDF2]]: the edu device to bring up (default: the
+ * first), and one behind another SMMU for the stage-2 sharing row (default:
+ * the first edu device behind an SMMU other than BDF's).
+ * uapi-vs-mainline --kernel: prints "series" or "mainline" and exits, for the
+ * VMM suite's scripts (guest/job-vmm.sh).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -23,8 +29,8 @@
 #define CMD_TLBI_NH_ASID	0x11ULL
 #define CMD_ASID(a)		((uint64_t)(a) << 48)
 
-static int iommufd = -1, devfd = -1;
-static uint32_t dev_id, ioas_id, s2_id, viommu_id;
+static int iommufd = -1, devfd = -1, devfd2 = -1;
+static uint32_t dev_id, dev2_id, ioas_id, s2_id, viommu_id;
 static bool series;
 static int tests, failed;
 
@@ -93,22 +99,33 @@ static int invalidate(uint32_t id, void *data, uint32_t entry_len,
 	return ret;
 }
 
-static void bring_up(const char *cdev)
+/* Open @cdev and bind it to the iommufd: its fd, and its device ID in @id */
+static int bind_cdev(const char *cdev, uint32_t *id)
 {
 	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	int fd = open(cdev, O_RDWR);
+
+	if (fd < 0)
+		die(cdev, -errno);
+	bind.iommufd = iommufd;
+	if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		die("VFIO_DEVICE_BIND_IOMMUFD", -errno);
+	*id = bind.out_devid;
+	return fd;
+}
+
+/* @cdev2, if any, is only bound: the stage-2 sharing row attaches it */
+static void bring_up(const char *cdev, const char *cdev2)
+{
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	int ret;
 
 	iommufd = open("/dev/iommu", O_RDWR);
 	if (iommufd < 0)
 		die("open /dev/iommu", -errno);
-	devfd = open(cdev, O_RDWR);
-	if (devfd < 0)
-		die(cdev, -errno);
-	bind.iommufd = iommufd;
-	if (ioctl(devfd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
-		die("VFIO_DEVICE_BIND_IOMMUFD", -errno);
-	dev_id = bind.out_devid;
+	devfd = bind_cdev(cdev, &dev_id);
+	if (cdev2)
+		devfd2 = bind_cdev(cdev2, &dev2_id);
 	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &ioas))
 		die("IOMMU_IOAS_ALLOC", -errno);
 	ioas_id = ioas.out_ioas_id;
@@ -249,6 +266,21 @@ static void map_file_rows(void)
 	close(mfd);
 }
 
+/*
+ * The second device, behind the other SMMU, attached to the NEST_PARENT
+ * stage-2 the first one allocated: what QEMU tries before it allocates a
+ * stage-2 per vSMMU. Then unbound, so the rows after it see what they did.
+ */
+static void attach_s2_other_smmu_row(void)
+{
+	int ret = vfio_attach(devfd2, s2_id);
+
+	close(devfd2);
+	devfd2 = -1;
+	expect("attach_nest_parent_other_smmu", ret, 0, -EINVAL,
+	       "mainline ties a stage-2 to the SMMU it was allocated on");
+}
+
 /* Last: it unbinds the device */
 static void unbind_with_vdevice_row(void)
 {
@@ -276,25 +308,71 @@ static void unbind_with_vdevice_row(void)
 	}
 }
 
-int main(void)
+/* The edu device @bdf (the first if NULL), bound to vfio-pci; NULL if none */
+static struct edu_sysfs *find_edu(struct edu_sysfs *edu, int n, const char *bdf)
 {
-	struct edu_sysfs edu[EDU_MAX];
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((!bdf || !strcmp(edu[i].bdf, bdf)) && edu[i].cdev[0])
+			return &edu[i];
+	return NULL;
+}
+
+/* The edu device @bdf, or the first behind another SMMU than @first's */
+static struct edu_sysfs *find_other(struct edu_sysfs *edu, int n,
+				    const char *bdf, struct edu_sysfs *first)
+{
+	int i;
+
+	if (bdf)
+		return find_edu(edu, n, bdf);
+	for (i = 0; i < n; i++)
+		if (edu[i].cdev[0] && strcmp(edu[i].smmu, first->smmu))
+			return &edu[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct edu_sysfs edu[EDU_MAX], *e, *e2;
 	int n = edu_sysfs_find(edu, EDU_MAX);
 
+	if (argc == 2 && !strcmp(argv[1], "--kernel")) {
+		iommufd = open("/dev/iommu", O_RDWR);
+		if (iommufd < 0)
+			die("open /dev/iommu", -errno);
+		printf("%s\n", is_series() ? "series" : "mainline");
+		return 0;
+	}
 	printf("TAP version 13\n");
-	if (n < 1 || !edu[0].cdev[0]) {
-		printf("1..0 # SKIP no edu device bound to vfio-pci\n");
+	e = find_edu(edu, n, argc > 1 ? argv[1] : NULL);
+	if (!e) {
+		printf("1..0 # SKIP no edu device %s bound to vfio-pci\n",
+		       argc > 1 ? argv[1] : "");
 		return 4;
 	}
-	bring_up(edu[0].cdev);
+	e2 = find_other(edu, n, argc > 2 ? argv[2] : NULL, e);
+	if (e2 && !strcmp(e2->smmu, e->smmu))
+		e2 = NULL;
+	bring_up(e->cdev, e2 ? e2->cdev : NULL);
 	series = is_series();
 	note("kernel: %s; device %s behind %s", series ? "this series" :
-	     "mainline (no IOMMU_VIOMMU_SET_DEV_ID)", edu[0].bdf, edu[0].smmu);
-	printf("1..%d\n", series ? 17 : 16);
+	     "mainline (no IOMMU_VIOMMU_SET_DEV_ID)", e->bdf, e->smmu);
+	if (e2)
+		note("second device %s behind %s", e2->bdf, e2->smmu);
+	printf("1..%d\n", series ? 18 : 17);
 	invalidate_rows();
 	viommu_alloc_data_row();
 	veventq_rows();
 	map_file_rows();
+	if (e2) {
+		attach_s2_other_smmu_row();
+	} else {
+		tests++;
+		printf("ok %d - attach_nest_parent_other_smmu # SKIP no second edu device behind another SMMU\n",
+		       tests);
+	}
 	unbind_with_vdevice_row();
 	close(iommufd);
 	return failed ? 1 : 0;

@@ -178,6 +178,8 @@
 #define STRTAB_L1_L2PTR_MASK	0x000fffffffffffc0ULL	/* [51:6] */
 #define STE_SIZE		64
 #define STE_0_CFG(w0)		(((w0) >> 1) & 7)
+#define STE_CFG_S1_TRANS	5ULL
+#define STE_CFG_S2_TRANS	6ULL
 #define STE_CFG_NESTED		7ULL
 #define STE_2_S2VMID(w2)	((w2) & 0xffff)
 #define STE_3_S2TTB_MASK	0x000ffffffffffff0ULL	/* [51:4] */
@@ -358,5 +360,7 @@ E2E_CHECK(vmids_differ);			/* vmids.c */
 E2E_CHECK(edu_dma_nested_vs_s2);		/* dma-cost.c */
 E2E_CHECK(guest_fault_vevent);			/* vevent.c */
 E2E_CHECK(foreign_domain_replace);		/* foreign-domain.c */
+E2E_CHECK(shared_s2_direct_attach);		/* direct-s2.c */
+E2E_CHECK(shared_s2_incompatible_refused);	/* direct-s2.c */
 
 #endif

@@ -72,5 +72,7 @@ E2E_TEST(long_invalidation_max_entries)		/* invalidation.c */
 E2E_TEST(edu_dma_nested_vs_s2)			/* dma-cost.c */
 E2E_TEST(guest_fault_vevent)			/* vevent.c */
 E2E_TEST(foreign_domain_replace)		/* foreign-domain.c */
+E2E_TEST(shared_s2_direct_attach)		/* direct-s2.c */
+E2E_TEST(shared_s2_incompatible_refused)	/* direct-s2.c */
 
 TEST_HARNESS_MAIN

@@ -2,8 +2,8 @@
 /*
  * viommu-bench, internal: the run's configuration, timing and statistics, the
  * TAP/BENCH output, the mock-IOMMU objects (iommufd selftest ops), and the
- * figure groups main.c runs (mock.c, devid.c, mock-s2.c, smmu.c, mem.c,
- * mapfile.c).
+ * figure groups main.c runs (mock.c, devid.c, mock-s2.c, smmu.c, s2share.c,
+ * mem.c, mapfile.c).
  */
 #ifndef VIOMMU_BENCH_H
 #define VIOMMU_BENCH_H
@@ -109,6 +109,7 @@ int ioas_alloc(int fd, uint32_t *id);
 #define INV_FIGURES	5
 #define DEVID_FIGURES	8
 #define S2_FIGURES	5
+#define S2SHARE_FIGURES	6
 #define MOCK_S2_FIGURES	2
 #define MEM_FIGURES	3
 #define MAPFILE_FIGURES	6
@@ -117,6 +118,7 @@ int ioas_alloc(int fd, uint32_t *id);
 void run_inv(const struct bench_cfg *cfg);
 void run_devid(const struct bench_cfg *cfg);
 void run_smmu(const struct bench_cfg *cfg);
+void run_s2share(const struct bench_cfg *cfg);
 void run_mock_s2(const struct bench_cfg *cfg);
 void run_mem(const struct bench_cfg *cfg);
 void run_mapfile(const struct bench_cfg *cfg);

@@ -2,11 +2,13 @@
 /*
  * viommu-bench: performance figures of the vIOMMU uAPI, as TAP with one
  * "# BENCH" comment line per measured point.
- *   viommu-bench [--tiny] [--reps R] [--only mock|smmu|mem|mapfile]
+ *   viommu-bench [--tiny] [--reps R] [--only mock|smmu|s2share|mem|mapfile]
  * mock: invalidation cost and dev-id table scaling on the iommufd selftest's
  * mock IOMMU, and a stage-2 shared by mock vIOMMUs on both mock instances
  * (mock.c, devid.c, mock-s2.c); smmu: a stage-2 shared by vIOMMUs on the
- * emulated SMMUv3s (smmu.c); mem: kernel memory per object (mem.c);
+ * emulated SMMUv3s (smmu.c); s2share: one stage-2 attached directly to
+ * devices behind both SMMUs against one stage-2 per SMMU (s2share.c);
+ * mem: kernel memory per object (mem.c);
  * mapfile: mapping guest RAM from anonymous memory, a memfd and a hugetlbfs
  * memfd (mapfile.c).
  * The same binary runs on this series and on mainline: it uses only ioctls
@@ -17,7 +19,7 @@
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--tiny] [--reps R] [--only mock|smmu|mem|mapfile]\n",
+		"usage: %s [--tiny] [--reps R] [--only mock|smmu|s2share|mem|mapfile]\n",
 		prog);
 	exit(2);
 }
@@ -65,7 +67,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 			if (strcmp(only, "mock") && strcmp(only, "smmu") &&
-			    strcmp(only, "mem") && strcmp(only, "mapfile"))
+			    strcmp(only, "s2share") && strcmp(only, "mem") &&
+			    strcmp(only, "mapfile"))
 				usage(argv[0]);
 		} else {
 			usage(argv[0]);
@@ -94,6 +97,8 @@ int main(int argc, char **argv)
 		n += INV_FIGURES + DEVID_FIGURES + MOCK_S2_FIGURES;
 	if (!only || !strcmp(only, "smmu"))
 		n += S2_FIGURES;
+	if (!only || !strcmp(only, "s2share"))
+		n += S2SHARE_FIGURES;
 	if (!only || !strcmp(only, "mem"))
 		n += MEM_FIGURES;
 	if (!only || !strcmp(only, "mapfile"))
@@ -109,6 +114,8 @@ int main(int argc, char **argv)
 	}
 	if (!only || !strcmp(only, "smmu"))
 		run_smmu(&cfg);
+	if (!only || !strcmp(only, "s2share"))
+		run_s2share(&cfg);
 	if (!only || !strcmp(only, "mem"))
 		run_mem(&cfg);
 	if (!only || !strcmp(only, "mapfile"))
