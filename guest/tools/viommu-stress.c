@@ -976,6 +976,8 @@ static int edu_dev_id(struct worker *w)
 	if (edu.vdev && rnd(w, 2)) {
 		ARGS(w, "destroy vDEVICE %u", edu.vdev);
 		rc = destroy_retry(edu.vdev);
+		if (rc == -ENOENT)
+			unexpected(w, "the edu's vDEVICE %u: ENOENT", edu.vdev);
 		edu.vdev = rc ? edu.vdev : 0;
 		edu.vdev_vsid = rc ? edu.vdev_vsid : 0;
 		return rc;
@@ -985,6 +987,8 @@ static int edu_dev_id(struct worker *w)
 		     edu.dev_id, (unsigned long long)edu.vsid);
 		rc = dev_id_op(g.fd, IOMMU_VIOMMU_UNSET_DEV_ID, edu.viommu,
 			       edu.dev_id, edu.vsid);
+		if (rc == -ENOENT)
+			unexpected(w, "UNSET of the edu's own entry: ENOENT");
 		edu.vsid = rc ? edu.vsid : 0;
 		return rc;
 	}
@@ -995,6 +999,12 @@ static int edu_dev_id(struct worker *w)
 	rc = vdev ? io(g.fd, IOMMU_VDEVICE_ALLOC, &a) :
 		    dev_id_op(g.fd, IOMMU_VIOMMU_SET_DEV_ID, a.viommu_id,
 			      a.dev_id, a.virt_id);
+	/*
+	 * A mock vIOMMU read from a slot can be destroyed by another worker
+	 * before the ioctl (ENOENT, allowed above); the edu's own cannot.
+	 */
+	if (rc == -ENOENT && a.viommu_id == edu.viommu)
+		unexpected(w, "the edu's own vIOMMU %u: ENOENT", a.viommu_id);
 	if (!rc && a.viommu_id != edu.viommu)
 		unexpected(w, "the edu device got an entry in a mock vIOMMU");
 	else if (!rc && vdev)
@@ -1070,7 +1080,7 @@ static const struct op ops[] = {
 	OP("edu_attach", edu_attach, 5, 1, 0),
 	OP("edu_s2", edu_s2, 2, 1, EBUSY),
 	OP("edu_viommu", edu_viommu, 2, 1, EBUSY),
-	OP("edu_dev_id", edu_dev_id, 8, 1, EINVAL, EEXIST),
+	OP("edu_dev_id", edu_dev_id, 8, 1, ENOENT, EINVAL, EEXIST),
 	OP("edu_nested", edu_nested, 3, 1, EBUSY),
 	OP("edu_invalidate", edu_invalidate, 5, 1, EIO),
 };
