@@ -23,8 +23,13 @@ limit=420
 # wait_for_n PATTERN FILE N SECONDS: until FILE has N lines matching PATTERN
 # (false once QEMU has exited or SECONDS have passed)
 wait_for_n() {
-	local i=0
-	while [ "$(grep -c "$1" "$2" 2>/dev/null)" -lt "$3" ]; do
+	local i=0 n
+	while :; do
+		# A file QEMU has not created yet has no line: 0, not "" (which
+		# made the test fail and the wait return at once, so the device
+		# was plugged while the guest still booted)
+		n=$(grep -c "$1" "$2" 2>/dev/null) || true
+		[ "${n:-0}" -lt "$3" ] || break
 		[ $i -ge $(($4 * 5)) ] && return 1
 		kill -0 "$qpid" 2>/dev/null || return 1
 		sleep 0.2
