@@ -199,8 +199,10 @@ def main():
                 f'Measured {datetime.date.today().isoformat()} by `make bench` at workbench commit '
                 f'`{a.commit}` (series tree HEAD `{a.series_head}`), on {os.cpu_count()} host cores '
                 f'({cpu}), no KVM on the host: the test VM runs under QEMU TCG, so absolute times mean '
-                f'little; the ratios compare paths measured in the same boot. Peer: {a.peer_name}, '
-                f'same config fragment, QEMU and machine, booted right after.\n\n'
+                f'little; the ratios compare paths measured in the same boot. Both host kernels are '
+                f'built from `config/test.config` + `config/bench.config` (the test config without '
+                f'lock debugging: no lockdep, no PROVE_RCU). Peer: {a.peer_name}, '
+                f'same config fragments, QEMU and machine, booted right after.\n\n'
                 f'![ratios](bench.svg)\n\n'
                 f'What each figure measures: README.md, "Benchmarks". What the figures say, what was '
                 f'changed because of them and what is not ours: [bench-analysis.md](bench-analysis.md).\n\n')

@@ -1,8 +1,10 @@
 #!/bin/bash
 # make bench: what the vIOMMU costs. Builds this series and the peer (Linux 7.3, as
-# make peer-vmm does), then boots the test VM twice, one after the other, with the
-# same QEMU, machine, initramfs and guest: once with this series as the host kernel,
-# once with Linux 7.3. Each boot runs guest/job-bench.sh: viommu-bench (mock and
+# make peer-vmm does), both with config/test.config + config/bench.config (no lock
+# debugging) in object directories of their own (build/obj-bench,
+# build/peer-7.3/obj-bench), then boots the test VM twice, one after the other, with
+# the same QEMU, machine, initramfs and guest: once with this series as the host
+# kernel, once with Linux 7.3. Each boot runs guest/job-bench.sh: viommu-bench (mock and
 # emulated-SMMU figures, each a ratio measured in that boot, with min/median/max over
 # repetitions) and the guest's strict unmap through QEMU 11.1 accel=on.
 # scripts/bench-report.py then prints every figure with its in-boot ratio and the
@@ -17,9 +19,11 @@ RES=$BUILD/results-bench
 rm -rf "$RES" && mkdir -p "$RES"
 t0=$(date +%s)
 "$ROOT/scripts/ensure-tree.sh"
+# The test kernel's uAPI headers build the guest programs; the bench kernel boots.
 "$ROOT/scripts/build-kernel.sh"
 "$ROOT/scripts/build-guest-progs.sh"
-peer_image=$("$ROOT/scripts/build-peer.sh" "$V" | tail -1)
+KOBJ=$BUILD/obj-bench EXTRA_FRAGS=$ROOT/config/bench.config "$ROOT/scripts/build-kernel.sh"
+peer_image=$(PEER_FLAVOUR=bench "$ROOT/scripts/build-peer.sh" "$V" | tail -1)
 printf 'BENCH_REPS=%s\nEDU_BENCH=%s\n' "${BENCH_REPS:-11}" "${EDU_BENCH:-200}" >"$RES/bench.conf"
 BENCH_CONF=$RES/bench.conf "$ROOT/scripts/pack-initramfs.sh"
 "$ROOT/scripts/make-iort-override.sh"
@@ -31,7 +35,7 @@ cp "$BUILD/initramfs-vmm.cpio.gz" "$RES/initramfs-bench.cpio.gz"
 rc=0
 for side in series peer; do
 	log "bench boot: host kernel $([ $side = series ] && echo "of this series" || echo "Linux $V")"
-	if [ $side = series ]; then kernel=$OBJ/arch/arm64/boot/Image; else kernel=$peer_image; fi
+	if [ $side = series ]; then kernel=$BUILD/obj-bench/arch/arm64/boot/Image; else kernel=$peer_image; fi
 	KERNEL=$kernel INITRD=$RES/initramfs-bench.cpio.gz VIRT=1 BOOT_TIMEOUT=${BOOT_TIMEOUT:-2400} \
 		"$ROOT/scripts/boot-vm.sh" bench "$RES/console-$side.log" || true
 	python3 "$ROOT/scripts/rollup.py" "$RES/console-$side.log" \

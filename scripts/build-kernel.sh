@@ -23,18 +23,24 @@ else
 	kmake olddefconfig >/dev/null
 fi
 
-# Every option the fragments ask for must really have the value asked (=y or =m; a
-# later fragment overrides an earlier one, as in merge_config.sh). When building an
+# Every option the fragments ask for must really have the value asked (=y, =m or not
+# set; a later fragment overrides an earlier one, as in merge_config.sh). When building an
 # early prefix of the series (make bisect), options that the prefix's Kconfig does
 # not define yet are allowed to be absent: ALLOW_UNDEFINED_OPTIONS=1.
 defined() {
 	[ "${ALLOW_UNDEFINED_OPTIONS:-0}" = 1 ] || return 0
 	grep -rqxE --include='Kconfig*' "(menu)?config ${1#CONFIG_}" "$TREE"
 }
-wanted=$(cat "$FRAG" $EXTRA_FRAGS | grep -E '^CONFIG_[A-Z0-9_]*=[ym]$' |
+# "# CONFIG_X is not set" in a later fragment (config/bench.config) turns an option off.
+wanted=$(cat "$FRAG" $EXTRA_FRAGS |
+	sed -nE 's/^(CONFIG_[A-Z0-9_]*=[ym])$/\1/p; s/^# (CONFIG_[A-Z0-9_]*) is not set$/\1=n/p' |
 	awk -F= '{ v[$1] = $2 } END { for (k in v) print k "=" v[k] }' | sort)
 missing=$(echo "$wanted" | while read -r want; do
-		grep -qx "$want" "$OBJ/.config" && continue
+		if [ "${want#*=}" = n ]; then
+			grep -q "^${want%=*}=[ym]$" "$OBJ/.config" || continue
+		else
+			grep -qx "$want" "$OBJ/.config" && continue
+		fi
 		if defined "${want%=*}"; then echo "$want"; else log "not defined by this tree's Kconfig: ${want%=*}" >&2; fi
 	done)
 [ -z "$missing" ] || die "requested options did not end up as asked (missing dependency?): $(echo $missing)"

@@ -9,9 +9,15 @@ set -euo pipefail
 
 V=${1:-7.3}
 P=$BUILD/peer-$V
+# PEER_FLAVOUR=bench (make bench): config/bench.config on top, in its own object
+# directory, so that make peer-vmm's build stays incremental.
+flavour=${PEER_FLAVOUR:-}
+obj=$P/obj${flavour:+-$flavour}
+frags=$ROOT/config/peer.config
+[ -z "$flavour" ] || frags="$frags $ROOT/config/$flavour.config"
 "$ROOT/scripts/fetch-peer-source.sh" "$V" >&2
 # Options only this series defines are absent upstream: allowed, and listed.
-log "building the peer host kernel: Linux $V with config/test.config" >&2
-KTREE=$P/linux KOBJ=$P/obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 EXTRA_FRAGS=$ROOT/config/peer.config \
+log "building the peer host kernel: Linux $V with config/test.config${flavour:+ + config/$flavour.config}" >&2
+KTREE=$P/linux KOBJ=$obj KHDR=$P/usr ALLOW_UNDEFINED_OPTIONS=1 EXTRA_FRAGS=$frags \
 	"$ROOT/scripts/build-kernel.sh" >&2
-echo "$P/obj/arch/arm64/boot/Image"
+echo "$obj/arch/arm64/boot/Image"
