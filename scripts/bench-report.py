@@ -45,8 +45,8 @@ RATIOS = [
 # Figures where ours/7.3 should be <= 1.0
 PEER_TARGET = ('inv.viommu', 'inv.batch1', 'devid.lookup', 'e2e.')
 # Per dev-id entry the limit is 64 B beyond the table's own share. The table is
-# a hash table (patch 16): 8-byte buckets, at most one per entry once past the
-# first 16 (doubled when the entries would be more than twice as many). The
+# a hash table (patch 16): 8-byte buckets, at most one per entry past the first
+# two (doubled once the entries are more than twice as many). The
 # xarray it replaced: a full node (576 B on 64-bit) per 64 entries, 9 B an entry.
 INDEX_SHARE = 8
 LIMITS = {'mem.bytes_per_viommu': 1024, 'mem.bytes_per_arm_viommu': 1024,
