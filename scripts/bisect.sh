@@ -11,7 +11,9 @@ mkdir -p "$RES"
 cd "$TREE"
 [ -z "$(git status --porcelain)" ] || die "commit your changes in $TREE before 'make bisect'"
 orig=$(git symbolic-ref -q --short HEAD || git rev-parse HEAD)
-trap 'git -C "$TREE" checkout -q "$orig"' EXIT
+# On any exit, also forget which fragment configured build/obj: an interrupted run
+# leaves the .config of an early prefix there, which the next build must redo.
+trap 'git -C "$TREE" checkout -q "$orig"; rm -f "$OBJ/.fragment.sha"' EXIT
 mapfile -t commits < <(git rev-list --reverse base..HEAD)
 t0=$(date +%s)
 # The base's own iommu selftests do not build against its uAPI (the series' first
